@@ -1,0 +1,8 @@
+"""What one trial computes: data, encoder, sampler, fine-tune, retrieval and metrics.
+
+Nothing here imports Optuna except :mod:`objectives.objective`, the trial entry point.
+"""
+
+from objectives._errors import ConfigError, DataError, ModelError, StorageError, SweepError
+
+__all__ = ["ConfigError", "DataError", "ModelError", "StorageError", "SweepError"]

@@ -1,0 +1,51 @@
+"""Deterministic article-level train/dev/test splits."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+
+from objectives._errors import ConfigError
+from objectives.data._lareqa import LareqaData
+
+__all__ = ["SPLITS", "assign_splits", "split_qids"]
+
+SPLITS: tuple[str, str, str] = ("train", "dev", "test")
+
+
+def assign_splits(
+    data: LareqaData, seed: int, fractions: Sequence[float] = (0.5, 0.25, 0.25)
+) -> dict[str, str]:
+    """Map every qid to ``train``, ``dev`` or ``test``.
+
+    Whole article groups (qids linked through a shared article in any language) move
+    together, so no article leaks across splits. Groups are shuffled with ``seed`` and
+    each goes to the split furthest below its target question count (DESIGN, settled
+    detail 4), which lands within one group's size of the targets.
+    """
+    if len(fractions) != 3 or any(f < 0 for f in fractions) or not np.isclose(sum(fractions), 1.0):
+        raise ConfigError(f"split fractions {list(fractions)} must be three non-negative numbers summing to 1, e.g. [0.5, 0.25, 0.25]")
+    group_of: dict[str, int] = dict(zip(data.questions["qid"], data.questions["group"]))
+    sizes = Counter(group_of.values())
+    order = np.random.default_rng(seed).permutation(sorted(sizes))
+    total = sum(sizes.values())
+    targets = np.asarray(fractions, dtype=float) * total
+    filled = np.zeros(3)
+    split_of_group: dict[int, str] = {}
+    for group in order.tolist():
+        # Largest deficit first; np.argmax breaks ties towards train, then dev.
+        chosen = int(np.argmax(targets - filled))
+        split_of_group[group] = SPLITS[chosen]
+        filled[chosen] += sizes[group]
+    return {qid: split_of_group[group] for qid, group in group_of.items()}
+
+
+def split_qids(splits: dict[str, str], split: str) -> set[str]:
+    """The qids of ``split`` (``all`` returns every qid)."""
+    if split == "all":
+        return set(splits)
+    if split not in SPLITS:
+        raise ConfigError(f"unknown split {split!r}: use one of train, dev, test, all")
+    return {qid for qid, s in splits.items() if s == split}

@@ -1,0 +1,1 @@
+"""Side tables beside the Optuna study: metric cells, timings, baseline, provenance."""

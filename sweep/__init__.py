@@ -1,0 +1,1 @@
+"""Orchestration: CLIs, config, the Optuna study, export and report."""
