@@ -1,0 +1,108 @@
+"""Engine, sessions and schema for the side tables."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from objectives._errors import StorageError
+
+__all__ = ["make_engine", "session_scope", "ensure_schema", "mask_url", "SQLITE_TIMEOUT_S"]
+
+_log = logging.getLogger(__name__)
+
+# Several local workers share one SQLite file; waiting beats "database is locked".
+SQLITE_TIMEOUT_S = 120
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ``***`` (safe to print or export)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def engine_kwargs(url: str) -> dict[str, object]:
+    """Engine options shared by our engine and Optuna's ``RDBStorage``."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
+    return {"pool_pre_ping": True}
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite gets WAL mode and a long busy timeout.
+
+    Raises:
+        StorageError: the URL is malformed or names a driver that is not installed.
+    """
+    try:
+        engine = create_engine(url, **engine_kwargs(url))  # type: ignore[arg-type]
+    except (ArgumentError, ImportError, SQLAlchemyError) as e:
+        raise StorageError(
+            f"invalid storage URL {mask_url(url)!r} ({type(e).__name__}): use a SQLAlchemy URL such as "
+            "sqlite:///sweep.db or postgresql://user@host:5432/db"
+        ) from None
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    # WAL lets readers (the dashboard, report) run beside writing workers.
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One transaction: commit on success, roll back on error, errors become StorageError."""
+    session = Session(engine)
+    try:
+        yield session
+        session.commit()
+    except OperationalError as e:
+        session.rollback()
+        raise StorageError(
+            f"storage {mask_url(str(engine.url))} failed: {str(e.orig).strip().splitlines()[0]}; "
+            "check that the database is reachable and writable"
+        ) from e
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def ensure_schema(engine: Engine, retries: int = 5) -> None:
+    """Create or upgrade the side tables to the latest revision (idempotent).
+
+    Two workers starting at once may race to create the tables; the loser retries
+    and then finds them at the latest revision.
+    """
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "_alembic"))
+    for attempt in range(retries):
+        try:
+            with engine.begin() as connection:
+                cfg.attributes["connection"] = connection
+                command.upgrade(cfg, "head")
+            return
+        except SQLAlchemyError as e:
+            if attempt == retries - 1:
+                raise StorageError(
+                    f"cannot create the sweep tables in {mask_url(str(engine.url))}: "
+                    f"{str(getattr(e, 'orig', e)).strip().splitlines()[0]}; check the database permissions"
+                ) from e
+            time.sleep(0.5 * (attempt + 1))
