@@ -1,6 +1,27 @@
 """Data: locate or fetch LAReQA files, load them into tables, split by article."""
 
+from objectives.data._fetch import (
+    DEFAULT_DATA_URL,
+    PINNED_COMMIT,
+    XQUAD_R_LANGUAGES,
+    XQUAD_R_SHA256,
+    resolve_data_dir,
+    sha256_file,
+)
 from objectives.data._lareqa import LareqaData, available_languages, load_lareqa
 from objectives.data._split import SPLITS, assign_splits, split_qids
 
-__all__ = ["SPLITS", "LareqaData", "assign_splits", "available_languages", "load_lareqa", "split_qids"]
+__all__ = [
+    "DEFAULT_DATA_URL",
+    "PINNED_COMMIT",
+    "SPLITS",
+    "XQUAD_R_LANGUAGES",
+    "XQUAD_R_SHA256",
+    "LareqaData",
+    "assign_splits",
+    "available_languages",
+    "load_lareqa",
+    "resolve_data_dir",
+    "sha256_file",
+    "split_qids",
+]

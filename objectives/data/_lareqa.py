@@ -55,7 +55,8 @@ class LareqaData:
 
 def available_languages(folder: Path) -> list[str]:
     """Language codes of the ``<lang>.json`` files in ``folder``, sorted."""
-    return sorted(p.stem for p in Path(folder).glob("*.json"))
+    # Hidden files (markers, editor backups) are never language files.
+    return sorted(p.stem for p in Path(folder).glob("*.json") if not p.name.startswith("."))
 
 
 def load_lareqa(folder: str | Path, languages: Sequence[str] | None = None) -> LareqaData:
