@@ -1,0 +1,39 @@
+"""Exact retrieval and LAReQA's metrics as small pure functions over arrays.
+
+:func:`evaluate_embeddings` is the entry point: embeddings in, an :class:`EvalResult`
+out (Mo., Cr., Mul., every language-pair cell, language bias). The per-query metric
+functions take the padded rank layout of :func:`outrank_counts` /
+:func:`relevant_ranks` (1-based ranks, 0 = empty slot). :func:`search` gives exact
+top-k lists with faiss, ties in candidate-index order.
+"""
+
+from objectives.retrieval._average_precision import average_precision
+from objectives.retrieval._evaluate import MUL_RECALL_K, evaluate_embeddings
+from objectives.retrieval._language_bias import language_bias
+from objectives.retrieval._precision import precision_at_k
+from objectives.retrieval._ranks import outrank_counts, relevant_ranks
+from objectives.retrieval._recall import recall_at_k
+from objectives.retrieval._result import EvalResult
+from objectives.retrieval._scores import SCORE_TILE, score_tile
+from objectives.retrieval._search import search
+from objectives.retrieval._settings import cell_means, cr_macro, language_means, macro_mean, mo_macro
+
+__all__ = [
+    "MUL_RECALL_K",
+    "SCORE_TILE",
+    "EvalResult",
+    "average_precision",
+    "cell_means",
+    "cr_macro",
+    "evaluate_embeddings",
+    "language_bias",
+    "language_means",
+    "macro_mean",
+    "mo_macro",
+    "outrank_counts",
+    "precision_at_k",
+    "recall_at_k",
+    "relevant_ranks",
+    "score_tile",
+    "search",
+]
