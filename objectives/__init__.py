@@ -3,6 +3,7 @@
 Nothing here imports Optuna except :mod:`objectives.objective`, the trial entry point.
 """
 
+from objectives._config import DEFAULT_MODEL, TrialConfig
 from objectives._errors import ConfigError, DataError, ModelError, StorageError, SweepError
 
-__all__ = ["ConfigError", "DataError", "ModelError", "StorageError", "SweepError"]
+__all__ = ["DEFAULT_MODEL", "ConfigError", "DataError", "ModelError", "StorageError", "SweepError", "TrialConfig"]

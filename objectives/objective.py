@@ -1,0 +1,83 @@
+"""The trial entry point: the only module of ``objectives`` that imports Optuna."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import optuna
+
+from objectives._config import TrialConfig
+from objectives._trial import TrialResult, run_trial, trial_seed
+from objectives._workspace import Workspace
+
+__all__ = ["ParamSpec", "TrialOutcome", "objective_values", "run_optuna_trial", "suggest_params"]
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """A searched parameter: bounds, log scale, integer or float."""
+
+    low: float
+    high: float
+    log: bool = False
+    integer: bool = False
+
+
+@dataclass
+class TrialOutcome:
+    """The parameters a trial ran with, its repeats and the objective values."""
+
+    params: dict[str, float]
+    results: list[TrialResult]
+    values: tuple[float, float]
+    stds: tuple[float, float]
+
+
+def suggest_params(trial: optuna.Trial, space: Mapping[str, ParamSpec]) -> dict[str, float]:
+    """Ask ``trial`` for every parameter of the search space."""
+    params: dict[str, float] = {}
+    for name, spec in space.items():
+        if spec.integer:
+            params[name] = trial.suggest_int(name, int(spec.low), int(spec.high), log=spec.log)
+        else:
+            params[name] = trial.suggest_float(name, spec.low, spec.high, log=spec.log)
+    return params
+
+
+def objective_values(result: TrialResult, xling_metric: str) -> tuple[float, float]:
+    """(same-language P@k, cross-lingual mAP) of one evaluation."""
+    metrics = result.metrics
+    xling = metrics.xling_map if xling_metric == "mul_map" else metrics.cr_map
+    return float(metrics.same_lang_p_at_k), float(xling)
+
+
+def run_optuna_trial(
+    trial: optuna.Trial,
+    space: Mapping[str, ParamSpec],
+    base: TrialConfig,
+    workspace_for: Callable[[TrialConfig], Workspace],
+    *,
+    study_seed: int,
+    repeats: int = 1,
+    xling_metric: str = "mul_map",
+    on_step: Callable[[int, float], None] | None = None,
+) -> TrialOutcome:
+    """Suggest parameters, train ``repeats`` seeds, and return the mean objectives.
+
+    Each repeat's seed derives from the study seed and the parameters, so a retried
+    trial (same parameters) reproduces its numbers.
+    """
+    params = suggest_params(trial, space)
+    overrides = {k: v for k, v in params.items() if k != "mono_ratio"}
+    config = base.model_copy(update=overrides)
+    workspace = workspace_for(config)
+    results = [
+        run_trial(config, params["mono_ratio"], trial_seed(study_seed, params, r), workspace, on_step)
+        for r in range(repeats)
+    ]
+    per_repeat = np.array([objective_values(r, xling_metric) for r in results])
+    values = (float(per_repeat[:, 0].mean()), float(per_repeat[:, 1].mean()))
+    stds = (float(per_repeat[:, 0].std()), float(per_repeat[:, 1].std()))
+    return TrialOutcome(params, results, values, stds)

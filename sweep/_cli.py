@@ -1,0 +1,40 @@
+"""Shared CLI plumbing: one-line errors instead of stack traces for user mistakes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+
+from objectives import SweepError
+
+__all__ = ["main_guard", "setup_logging"]
+
+
+def setup_logging(verbose: bool = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("optuna", "transformers", "datasets", "alembic", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
+    # Library progress bars (weight loading, dataset maps) would bury our own.
+    import datasets
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    datasets.disable_progress_bars()
+
+
+def main_guard(main: Callable[[list[str] | None], int]) -> Callable[[list[str] | None], int]:
+    """Wrap a CLI main: a :class:`SweepError` prints ``error: ...`` and exits 2."""
+
+    def wrapped(argv: list[str] | None = None) -> int:
+        try:
+            return main(argv)
+        except SweepError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print("interrupted: completed trials are stored; rerun the same command to resume", file=sys.stderr)
+            return 130
+
+    return wrapped

@@ -1,0 +1,147 @@
+"""The sweep's configuration: defaults, then an optional YAML file, then flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from objectives import ConfigError, TrialConfig
+
+__all__ = ["ParamRange", "SweepConfig", "load_config", "DEFAULT_STUDY_NAME", "SEARCHABLE"]
+
+DEFAULT_STUDY_NAME = "xling-default"
+
+# Parameters a search space may name, with the bounds that make sense for each.
+SEARCHABLE: dict[str, tuple[float, float, type]] = {
+    "mono_ratio": (0.0, 1.0, float),
+    "learning_rate": (1e-7, 1.0, float),
+    "temperature": (1e-4, 10.0, float),
+    "steps": (1, 100_000, int),
+    "train_layers": (1, 48, int),
+}
+
+
+class ParamRange(BaseModel):
+    """A searched interval ``[low, high]`` (log-uniform when ``log``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    low: float
+    high: float
+    log: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ParamRange:
+        if not self.low < self.high:
+            raise ValueError(f"empty or inverted range [{self.low}, {self.high}]: low must be below high")
+        if self.log and self.low <= 0:
+            raise ValueError("a log range needs low > 0")
+        return self
+
+
+class SweepConfig(TrialConfig):
+    """Study-level settings on top of :class:`objectives.TrialConfig`.
+
+    ``seed`` is the one seed: it fixes the split (part of the study's identity), the
+    samplers (mixed with each worker's id) and, with a trial's parameters, its
+    training seed.
+    """
+
+    trials: int = Field(default=40, ge=1)
+    storage: str = "sqlite:///sweep.db"
+    study_name: str = DEFAULT_STUDY_NAME
+    seed: int = 0
+    sampler: Literal["tpe", "nsga2", "random", "grid"] = "tpe"
+    search_space: dict[str, ParamRange] = Field(default_factory=lambda: {"mono_ratio": ParamRange(low=0.0, high=1.0)})
+    xling_metric: Literal["mul_map", "cr_map"] = "mul_map"
+    anchors: list[float] = Field(default_factory=lambda: [0.0, 0.5, 1.0])
+    repeats: int = Field(default=1, ge=1)
+    max_failed: int = Field(default=10, ge=1)
+    keep_weights: Literal["pareto", "all"] = "pareto"
+    artifacts_dir: str | None = None
+    heartbeat_interval: int = Field(default=20, ge=1)
+    grace_period: int = Field(default=90, ge=2)
+    workers: int = Field(default=1, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_seed_follows_seed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "split_seed" not in data:
+            data = {**data, "split_seed": data.get("seed", 0)}
+        return data
+
+    @field_validator("search_space")
+    @classmethod
+    def _known_params(cls, space: dict[str, ParamRange]) -> dict[str, ParamRange]:
+        if "mono_ratio" not in space:
+            raise ValueError("the search space must include mono_ratio")
+        for name, rng in space.items():
+            if name not in SEARCHABLE:
+                raise ValueError(f"cannot search {name!r}: choose from {', '.join(SEARCHABLE)}")
+            lo, hi, _ = SEARCHABLE[name]
+            if rng.low < lo or rng.high > hi:
+                raise ValueError(f"{name} range [{rng.low}, {rng.high}] is outside [{lo}, {hi}]")
+        return space
+
+    @field_validator("anchors")
+    @classmethod
+    def _anchors_in_unit(cls, anchors: list[float]) -> list[float]:
+        if any(not 0.0 <= a <= 1.0 for a in anchors):
+            raise ValueError("anchors are mono_ratio values and must lie in [0, 1]")
+        return anchors
+
+    @property
+    def metric_names(self) -> list[str]:
+        """Objective names as the study and the dashboard show them."""
+        return [f"same_lang_p@{self.k}", "xling_map" if self.xling_metric == "mul_map" else "xling_cr_map"]
+
+    def trial_config(self, **overrides: Any) -> TrialConfig:
+        """The per-trial part, with searched parameters applied."""
+        fields = {name: getattr(self, name) for name in TrialConfig.model_fields}
+        return TrialConfig(**{**fields, **overrides})
+
+    def identity(self) -> dict[str, Any]:
+        """Settings that define what the study's numbers mean; a rerun may not change them."""
+        budget = {"trials", "storage", "study_name", "sampler", "max_failed", "keep_weights", "artifacts_dir",
+                  "heartbeat_interval", "grace_period", "workers", "device", "threads", "cache_dir",
+                  "eval_batch_size", "data", "train_data", "seed"}
+        return {k: v for k, v in self.model_dump(mode="json").items() if k not in budget}
+
+
+def _format_validation_error(e: ValidationError) -> str:
+    first = e.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "config"
+    if first["type"] == "extra_forbidden":
+        known = ", ".join(sorted(SweepConfig.model_fields))
+        return f"unknown config key {where!r}: check the spelling; known keys are {known}"
+    msg = first["msg"].removeprefix("Value error, ")
+    return f"invalid value for {where!r}: {msg}"
+
+
+def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None = None) -> SweepConfig:
+    """Defaults, then the YAML file at ``path``, then ``overrides`` (flags that were given).
+
+    Raises:
+        ConfigError: unreadable YAML, an unknown key or an invalid value (one line).
+    """
+    values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except OSError as e:
+            raise ConfigError(f"cannot read config file {path}: {e.strerror}; check the --config path") from None
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f" (line {mark.line + 1})" if mark else ""
+            raise ConfigError(f"config file {path} is not valid YAML{where}: fix its syntax") from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"config file {path} must be a mapping of keys to values, e.g. 'trials: 40'")
+        values.update(loaded or {})
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    try:
+        return SweepConfig(**values)
+    except ValidationError as e:
+        raise ConfigError(_format_validation_error(e)) from None

@@ -1,0 +1,40 @@
+"""``--dry-run``: estimated wall time and disk use, from rates measured on a 2-core CPU.
+
+The rates are those recorded in benchmarks/README.md for multilingual-e5-small on
+2 threads; other models and machines scale roughly with parameter count and cores.
+"""
+
+from __future__ import annotations
+
+from objectives.data import load_lareqa, resolve_data_dir
+from sweep._config import SweepConfig
+
+__all__ = ["estimate", "print_estimate"]
+
+# Measured here (benchmarks/README.md): texts per second through one BERT layer of
+# e5-small at 2 threads, and seconds per training pair-layer (forward+backward).
+_LAYER_TEXTS_PER_S = 880.0
+_TRAIN_S_PER_PAIR_LAYER = 0.012
+_TOKENS_PER_TEXT = 30
+_HIDDEN = 384
+_LAYERS = 12
+
+
+def estimate(cfg: SweepConfig) -> dict[str, float]:
+    """Seconds for the one-time cache, per trial and in total; cache megabytes."""
+    data = load_lareqa(resolve_data_dir(cfg.data), cfg.languages)
+    texts = len(data.questions) + len(data.candidates)
+    eval_questions = len(data.questions) * cfg.split_fractions[1]
+    k = cfg.train_layers
+    cache_s = texts * (_LAYERS - k) / _LAYER_TEXTS_PER_S
+    train_s = cfg.steps * cfg.batch_size * 2 * k * _TRAIN_S_PER_PAIR_LAYER
+    encode_s = (len(data.candidates) + eval_questions) * k / _LAYER_TEXTS_PER_S
+    trial_s = (train_s + encode_s + 3.0) * cfg.repeats
+    return {"cache_s": cache_s, "trial_s": trial_s, "total_s": cache_s + 60 + trial_s * cfg.trials,
+            "cache_mb": texts * _TOKENS_PER_TEXT * _HIDDEN * 2 / 1e6}
+
+
+def print_estimate(cfg: SweepConfig) -> None:
+    e = estimate(cfg)
+    print(f"one-time activation cache: ~{e['cache_s'] / 60:.0f} min, ~{e['cache_mb']:.0f} MB on disk")
+    print(f"per trial: ~{e['trial_s']:.0f} s; {cfg.trials} trials with baseline: ~{e['total_s'] / 60:.0f} min (2-core CPU rates)")

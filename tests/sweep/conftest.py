@@ -1,0 +1,37 @@
+"""A tiny but real sweep set-up: tiny random BERT, two XQuAD-R languages, a few steps."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def sweep_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("sweep-cache")
+
+
+@pytest.fixture
+def tiny_args(tiny_model_dir: Path, xquad_path: Path, sweep_cache: Path) -> list[str]:
+    return ["--model", str(tiny_model_dir), "--data", str(xquad_path), "--languages", "en,de",
+            "--steps", "3", "--batch-size", "8", "--max-length", "48", "--cache-dir", str(sweep_cache), "--quiet"]
+
+
+def run_cli(module: str, args: list[str], env: dict[str, str] | None = None, timeout: float = 300,
+            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m <module> <args>`` as a user would."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
+                          timeout=timeout, env=full_env, cwd=cwd or REPO)
+
+
+def start_cli(module: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.Popen([sys.executable, "-m", module, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=full_env, cwd=REPO)

@@ -1,0 +1,123 @@
+"""End-to-end studies on the tiny model: counts, top-ups, anchors, kills and concurrent workers."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+import storage
+from tests.storage_backends import BACKENDS, backend_url, unique_study_name
+from tests.sweep.conftest import run_cli, start_cli
+
+
+def _load(url: str, name: str) -> optuna.Study:
+    return optuna.load_study(study_name=name, storage=url)
+
+
+def _states(study: optuna.Study) -> dict[TrialState, int]:
+    counts: dict[TrialState, int] = {}
+    for t in study.get_trials(deepcopy=False):
+        counts[t.state] = counts.get(t.state, 0) + 1
+    return counts
+
+
+def _anchor_count(study: optuna.Study) -> dict[float, int]:
+    out: dict[float, int] = {}
+    for t in study.get_trials(deepcopy=False):
+        if t.user_attrs.get("anchor") and t.state == TrialState.COMPLETE:
+            out[t.params["mono_ratio"]] = out.get(t.params["mono_ratio"], 0) + 1
+    return out
+
+
+def test_study_completes_tops_up_and_keeps_anchors_once(tiny_args: list[str], tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sweep.db'}"
+    name = unique_study_name()
+    first = run_cli("sweep.run", ["--trials", "6", "--storage", url, "--study-name", name, *tiny_args])
+    assert first.returncode == 0, first.stderr
+    study = _load(url, name)
+    assert _states(study) == {TrialState.COMPLETE: 6}
+    assert study.metric_names == ["same_lang_p@1", "xling_map"]
+    assert _anchor_count(study) == {0.0: 1, 0.5: 1, 1.0: 1}
+    engine = storage.make_engine(url)
+    cells = storage.metric_cells(engine, name)
+    assert sorted(set(cells["trial_number"])) == list(range(6))
+    # 2 languages: 4 mo/cr cells x 4 metrics + mul/bias/macro rows, per trial.
+    per_trial = cells.groupby("trial_number").size()
+    assert per_trial.nunique() == 1 and per_trial.iloc[0] > 16
+    for t in study.trials:
+        macro = cells[(cells.trial_number == t.number) & (cells.setting == "macro")].set_index("metric")["value"]
+        assert macro["same_lang_p@k"] == pytest.approx(t.values[0])
+        assert macro["xling_map"] == pytest.approx(t.values[1])
+    assert not storage.baseline_cells(engine, name, "dev").empty
+    assert not storage.baseline_cells(engine, name, "test").empty
+
+    again = run_cli("sweep.run", ["--trials", "8", "--storage", url, "--study-name", name, *tiny_args])
+    assert again.returncode == 0, again.stderr
+    study = _load(url, name)
+    assert _states(study) == {TrialState.COMPLETE: 8}
+    assert _anchor_count(study) == {0.0: 1, 0.5: 1, 1.0: 1}
+    same = run_cli("sweep.run", ["--trials", "8", "--storage", url, "--study-name", name, *tiny_args])
+    assert same.returncode == 0 and len(_load(url, name).trials) == 8
+
+
+def test_changed_identity_is_refused(tiny_args: list[str], tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sweep.db'}"
+    name = unique_study_name()
+    assert run_cli("sweep.run", ["--trials", "1", "--storage", url, "--study-name", name, *tiny_args]).returncode == 0
+    changed = run_cli("sweep.run", ["--trials", "2", "--storage", url, "--study-name", name, "--k", "3", *tiny_args])
+    assert changed.returncode == 2
+    assert changed.stderr.strip().splitlines() == [
+        f"error: study '{name}' was created with different k: rerun with the original settings, or start a new study with --study-name"
+    ]
+    # Nothing was touched: one complete trial, the two anchors not yet run still queued.
+    assert _states(_load(url, name)) == {TrialState.COMPLETE: 1, TrialState.WAITING: 2}
+
+
+def test_killed_worker_then_rerun_reaches_target(tiny_args: list[str], tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sweep.db'}"
+    name = unique_study_name()
+    fast_heartbeat = ["--storage", url, "--study-name", name, *tiny_args]
+    config = tmp_path / "hb.yaml"
+    config.write_text("heartbeat_interval: 1\ngrace_period: 3\n")
+    killed = run_cli("sweep.run", ["--trials", "5", "--config", str(config), *fast_heartbeat],
+                     env={"SWEEP_FAULT": "during-train:5"})  # dies in the 2nd trial (3 steps each)
+    assert killed.returncode == -signal.SIGKILL
+    study = _load(url, name)
+    assert _states(study) == {TrialState.COMPLETE: 1, TrialState.RUNNING: 1, TrialState.WAITING: 1}
+    completed_before = {t.number: t.values for t in study.trials if t.state == TrialState.COMPLETE}
+    time.sleep(4)  # past the grace period: the dead trial is stale
+    rerun = run_cli("sweep.run", ["--trials", "5", "--config", str(config), *fast_heartbeat])
+    assert rerun.returncode == 0, rerun.stderr
+    study = _load(url, name)
+    states = _states(study)
+    assert states[TrialState.COMPLETE] == 5 and TrialState.RUNNING not in states
+    assert states.get(TrialState.FAIL) == 1
+    for number, values in completed_before.items():
+        assert study.trials[number].values == values
+    # The dead trial's parameters were retried, not dropped.
+    dead = next(t for t in study.trials if t.state == TrialState.FAIL)
+    retried = [t for t in study.trials if t.system_attrs.get("failed_trial") == dead.number]
+    assert retried and retried[0].params == dead.params and retried[0].state == TrialState.COMPLETE
+    cells = storage.metric_cells(storage.make_engine(url), name)
+    assert sorted(set(cells["trial_number"])) == sorted(t.number for t in study.trials if t.state == TrialState.COMPLETE)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_concurrent_workers_stop_at_exact_target(backend: str, tiny_args: list[str], tmp_path: Path) -> None:
+    url = backend_url(backend, tmp_path)
+    name = unique_study_name("conc")
+    workers = [start_cli("sweep.run", ["--trials", "7", "--storage", url, "--study-name", name, "--threads", "1", *tiny_args])
+               for _ in range(3)]
+    for w in workers:
+        _out, err = w.communicate(timeout=600)
+        assert w.returncode == 0, err
+        assert "database is locked" not in err
+    study = _load(url, name)
+    assert _states(study) == {TrialState.COMPLETE: 7}
+    assert _anchor_count(study) == {0.0: 1, 0.5: 1, 1.0: 1}
+    assert len({t.number for t in study.trials}) == 7
