@@ -17,6 +17,7 @@ from storage._repository import (
     save_study_record,
     timings,
     write_baseline,
+    write_eval_cells,
     write_trial_rows,
 )
 
@@ -40,5 +41,6 @@ __all__ = [
     "session_scope",
     "timings",
     "write_baseline",
+    "write_eval_cells",
     "write_trial_rows",
 ]

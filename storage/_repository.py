@@ -28,6 +28,7 @@ __all__ = [
     "save_study_record",
     "timings",
     "write_baseline",
+    "write_eval_cells",
     "write_trial_rows",
 ]
 
@@ -64,6 +65,18 @@ def write_trial_rows(
             for p, s in seconds.items()
         )
     fault_point("after-cells")
+
+
+def write_eval_cells(
+    engine: Engine, study_name: str, trial_id: int, trial_number: int, split: str, cells: Iterable[Cell]
+) -> None:
+    """Store (replace) one later evaluation of a trial, e.g. the report's test split."""
+    with session_scope(engine) as session:
+        session.execute(delete(MetricCell).where(
+            MetricCell.study_name == study_name, MetricCell.trial_id == trial_id, MetricCell.split == split
+        ))
+        session.add_all(_cell_rows(cells, study_name=study_name, trial_id=trial_id, trial_number=trial_number,
+                                   kind="trial", split=split, repeat=0))
 
 
 def write_baseline(engine: Engine, study_name: str, split: str, cells: Iterable[Cell]) -> None:

