@@ -31,7 +31,7 @@ class TrialConfig(BaseModel):
     candidate_text: Literal["sentence", "sentence+context"] = "sentence"
     max_length: int = Field(default=128, ge=8, le=512)
     train_layers: int = Field(default=1, ge=1)
-    steps: int = Field(default=100, ge=1)
+    steps: int = Field(default=80, ge=1)
     batch_size: int = Field(default=32, ge=2)
     learning_rate: float = Field(default=5e-5, gt=0)
     temperature: float = Field(default=0.05, gt=0)

@@ -29,7 +29,7 @@ _FLAGS: dict[str, tuple[str, Any, str]] = {
     "--search-space": ("search_space", "yaml", "YAML mapping, e.g. '{mono_ratio: {low: 0, high: 1}, learning_rate: {low: 1e-5, high: 1e-4, log: true}}'"),
     "--k": ("k", int, "cut-off of objective 1, same-language P@k (default 1)"),
     "--xling-metric": ("xling_metric", str, "objective 2: mul_map (pooled, LAReQA) or cr_map (pairwise) (default mul_map)"),
-    "--steps": ("steps", int, "optimizer steps per trial (default 100)"),
+    "--steps": ("steps", int, "optimizer steps per trial (default 80)"),
     "--batch-size": ("batch_size", int, "pairs per batch (default 32)"),
     "--learning-rate": ("learning_rate", float, "AdamW learning rate (default 5e-5)"),
     "--temperature": ("temperature", float, "InfoNCE temperature tau (default 0.05)"),
