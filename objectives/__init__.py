@@ -4,6 +4,6 @@ Nothing here imports Optuna except :mod:`objectives.objective`, the trial entry 
 """
 
 from objectives._config import DEFAULT_MODEL, TrialConfig
-from objectives._errors import ConfigError, DataError, ModelError, StorageError, SweepError
+from objectives._errors import ConfigError, DataError, ModelError, StorageError, SweepError, TrialsFailedError
 
-__all__ = ["DEFAULT_MODEL", "ConfigError", "DataError", "ModelError", "StorageError", "SweepError", "TrialConfig"]
+__all__ = ["DEFAULT_MODEL", "ConfigError", "DataError", "ModelError", "StorageError", "SweepError", "TrialConfig", "TrialsFailedError"]

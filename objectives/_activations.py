@@ -9,15 +9,13 @@ activations").
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
 import os
 import shutil
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from tqdm.auto import tqdm
 from transformers.masking_utils import create_bidirectional_mask
 
 from objectives._faults import fault_point
+from objectives._filelock import file_lock
 
 __all__ = ["ActivationCache", "bottom_forward", "build_activation_cache", "cache_key"]
 
@@ -104,7 +103,7 @@ def build_activation_cache(
     """
     root.mkdir(parents=True, exist_ok=True)
     final = root / key
-    with _locked(root / f"{key}.lock"):
+    with file_lock(root / f"{key}.lock"):
         cache = _load_verified(final, len(token_ids))
         if cache is not None:
             return cache
@@ -120,16 +119,6 @@ def build_activation_cache(
     cache = _load_verified(final, len(token_ids))
     assert cache is not None, "a cache written a moment ago must verify"
     return cache
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with open(path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _write(

@@ -6,7 +6,7 @@ Every subclass carries a message that names the problem and the fix; the CLIs pr
 
 from __future__ import annotations
 
-__all__ = ["SweepError", "DataError", "ModelError", "ConfigError", "StorageError"]
+__all__ = ["SweepError", "DataError", "ModelError", "ConfigError", "StorageError", "TrialsFailedError"]
 
 
 class SweepError(Exception):
@@ -27,3 +27,7 @@ class ConfigError(SweepError):
 
 class StorageError(SweepError):
     """A storage URL is invalid or unreachable, or a stored study conflicts."""
+
+
+class TrialsFailedError(SweepError):
+    """The run stopped because too many trials failed (exit code 1, not a usage error)."""

@@ -10,9 +10,21 @@ import os
 import signal
 from collections import Counter
 
-__all__ = ["fault_point"]
+__all__ = ["fault_active", "fault_point"]
 
 _hits: Counter[str] = Counter()
+
+
+def fault_active(name: str) -> bool:
+    """True the n-th time ``SWEEP_FAULT=<name>:<n>`` reaches this point (for injected NaNs)."""
+    spec = os.environ.get("SWEEP_FAULT")
+    if not spec:
+        return False
+    point, _, nth = spec.partition(":")
+    if point != name:
+        return False
+    _hits[name] += 1
+    return _hits[name] == int(nth or 1)
 
 
 def fault_point(name: str) -> None:

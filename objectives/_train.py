@@ -8,7 +8,7 @@ from collections.abc import Callable
 import torch
 
 from objectives._activations import ActivationCache
-from objectives._faults import fault_point
+from objectives._faults import fault_active, fault_point
 from objectives._top_encoder import TopEncoder
 from objectives.losses import info_nce_loss
 from objectives.samplers import HybridBatchSampler
@@ -43,11 +43,14 @@ def fine_tune(
     optimizer = torch.optim.AdamW(top.parameters(), lr=learning_rate)
     top.eval()
     losses: list[float] = []
+    poisoned = fault_active("nan-trial")  # test hook: this run's loss becomes NaN
     for step in range(steps):
         batch = sampler.next_batch()
         q_states, q_mask = cache.batch([p.query for p in batch])
         p_states, p_mask = cache.batch([p.passage for p in batch])
         loss = info_nce_loss(top(q_states, q_mask), top(p_states, p_mask), temperature, symmetric)
+        if poisoned:
+            loss = loss * float("nan")
         value = float(loss.detach())
         if not math.isfinite(value):
             raise TrainingDiverged(f"loss became {value} at step {step + 1} of {steps}; lower the learning rate or raise the temperature")

@@ -4,7 +4,7 @@ They live in the study's own database (SQLite or PostgreSQL), in tables prefixed
 ``sweep_``, with their schema versioned by Alembic.
 """
 
-from storage._engine import engine_kwargs, ensure_schema, make_engine, mask_url, session_scope
+from storage._engine import check_reachable, engine_kwargs, ensure_schema, make_engine, mask_url, session_scope
 from storage._models import AdmissionLock, MetricCell, StudyRecord, TimingRecord
 from storage._repository import (
     Cell,
@@ -28,6 +28,7 @@ __all__ = [
     "StudyRecord",
     "TimingRecord",
     "baseline_cells",
+    "check_reachable",
     "delete_study_rows",
     "engine_kwargs",
     "ensure_schema",

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from objectives._errors import StorageError
 
-__all__ = ["make_engine", "session_scope", "ensure_schema", "mask_url", "SQLITE_TIMEOUT_S"]
+__all__ = ["check_reachable", "make_engine", "session_scope", "ensure_schema", "mask_url", "SQLITE_TIMEOUT_S"]
 
 _log = logging.getLogger(__name__)
 
@@ -56,6 +56,31 @@ def make_engine(url: str) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def check_reachable(engine: Engine) -> None:
+    """Fail fast, writing nothing, if the database cannot be reached.
+
+    SQLite would create a missing file on connect, so only its folder is checked.
+
+    Raises:
+        StorageError: the server is unreachable or refuses the login, or the SQLite
+            folder does not exist.
+    """
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        db = url.database
+        if db and db != ":memory:" and not Path(db).expanduser().resolve().parent.is_dir():
+            raise StorageError(f"folder of SQLite file {db} does not exist: create it or point --storage elsewhere")
+        return
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except SQLAlchemyError as e:
+        reason = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+        raise StorageError(
+            f"cannot reach storage {mask_url(str(url))}: {reason}; check the host, port, credentials and that the server is running"
+        ) from None
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]

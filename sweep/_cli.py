@@ -6,7 +6,7 @@ import logging
 import sys
 from collections.abc import Callable
 
-from objectives import SweepError
+from objectives import SweepError, TrialsFailedError
 
 __all__ = ["main_guard", "setup_logging"]
 
@@ -30,6 +30,9 @@ def main_guard(main: Callable[[list[str] | None], int]) -> Callable[[list[str] |
     def wrapped(argv: list[str] | None = None) -> int:
         try:
             return main(argv)
+        except TrialsFailedError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 1
         except SweepError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2

@@ -86,6 +86,12 @@ class SweepConfig(TrialConfig):
                 raise ValueError(f"{name} range [{rng.low}, {rng.high}] is outside [{lo}, {hi}]")
         return space
 
+    @model_validator(mode="after")
+    def _grid_searches_ratio_only(self) -> SweepConfig:
+        if self.sampler == "grid" and set(self.search_space) != {"mono_ratio"}:
+            raise ValueError("the grid sampler searches mono_ratio only: drop the other search-space keys or use --sampler tpe")
+        return self
+
     @field_validator("anchors")
     @classmethod
     def _anchors_in_unit(cls, anchors: list[float]) -> list[float]:

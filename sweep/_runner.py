@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from tqdm.auto import tqdm
 
 import storage
-from objectives import SweepError, TrialConfig
+from objectives import SweepError, TrialConfig, TrialsFailedError
 from objectives._train import TrainingDiverged
 from objectives._trial import zero_shot
 from objectives._workspace import Workspace, prepare_workspace
@@ -28,7 +28,7 @@ from objectives.objective import ParamSpec, TrialOutcome, run_optuna_trial
 from sweep._config import SEARCHABLE, SweepConfig
 from sweep._heartbeat import Heartbeat
 from sweep._provenance import code_version, package_versions
-from sweep._study import admission, make_rdb_storage, open_study
+from sweep._study import admission, check_storage_url, make_rdb_storage, open_study
 from sweep._summary import print_summary
 
 __all__ = ["run_study", "artifacts_dir", "public_config"]
@@ -84,18 +84,25 @@ def run_study(cfg: SweepConfig, *, worker_id: int | None = None, progress: bool 
     Raises:
         SweepError: bad config, data, model or storage (nothing stored is touched).
     """
-    rdb = make_rdb_storage(cfg)
+    # Validate everything before writing anything: storage reachable, data and model load.
+    check_storage_url(cfg.storage)
     engine = storage.make_engine(cfg.storage)
-    storage.ensure_schema(engine)
+    storage.check_reachable(engine)
     workspaces = _Workspaces(progress)
     ws = workspaces(cfg.trial_config())
+    rdb = make_rdb_storage(cfg)
+    storage.ensure_schema(engine)
     identity = {**cfg.identity(), "data_fingerprint": ws.data.fingerprint, "model_fingerprint": ws.encoder.fingerprint}
     provenance = {"model_fingerprint": ws.encoder.fingerprint, "data_fingerprint": ws.data.fingerprint,
                   "code_version": code_version(), "packages": package_versions()}
     worker = worker_id if worker_id is not None else _default_worker_id(rdb, cfg.study_name)
     study = open_study(cfg, rdb, engine, identity, worker, provenance)
-    study.set_user_attr("config", public_config(cfg)) if worker == 0 else None
-    storage.purge_orphans(engine, cfg.study_name)
+    if worker == 0:
+        study.set_user_attr("config", public_config(cfg))
+    with admission(engine, cfg.study_name):
+        # Fail trials of dead workers first, so their half-finished rows are purged now.
+        fail_stale_trials(study)
+        storage.purge_orphans(engine, cfg.study_name)
     _ensure_baseline(study, engine, ws, cfg)
     loop = _WorkerLoop(cfg, study, rdb, engine, workspaces, progress)
     loop.run()
@@ -159,9 +166,10 @@ class _WorkerLoop:
             if complete >= self.cfg.trials:
                 return None, True, 0.0
             if failed >= self.cfg.max_failed:
-                _log.error("stopping: %d trials failed in this run (--max-failed %d); see their fail_reason in the dashboard",
-                           failed, self.cfg.max_failed)
-                return None, True, 0.0
+                raise TrialsFailedError(
+                    f"stopped: {failed} trials failed in this run (--max-failed {self.cfg.max_failed}); read their "
+                    "fail_reason in the dashboard or trials table, fix the cause and rerun to resume"
+                )
             if complete + running >= self.cfg.trials:
                 # Others hold the last slots; wait in case one of them fails or dies.
                 return None, False, min(5.0, float(self.cfg.heartbeat_interval))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import logging
 import time
@@ -20,6 +19,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 import storage
 from objectives import ConfigError, StorageError
+from objectives._filelock import file_lock
 from sweep._config import SweepConfig
 
 __all__ = ["admission", "check_storage_url", "make_rdb_storage", "make_sampler", "open_study", "worker_seed"]
@@ -95,12 +95,8 @@ def admission(engine: Engine, study_name: str) -> Iterator[None]:
         if lock_path is None:
             yield
             return
-        with open(lock_path, "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with file_lock(lock_path):
+            yield
         return
     key = int.from_bytes(hashlib.sha256(study_name.encode()).digest()[:8], "big", signed=True)
     with engine.begin() as conn:

@@ -198,11 +198,16 @@ class _Tables:
     def check(self, langs: list[str], folder: Path) -> None:
         if not self.r_cid:
             raise DataError(f"no question in {folder} has an answer inside a sentence: check the sentence_breaks and answer_start fields")
+        for lang in langs:
+            if not self.qids_by_lang[lang]:
+                raise DataError(
+                    f"{folder / (lang + '.json')} has no questions: add its qas or leave the language out with --languages"
+                )
         if len(langs) < 2:
             return
         for lang in langs:
             others = set().union(*(self.qids_by_lang[o] for o in langs if o != lang))
-            if self.qids_by_lang[lang] and not (self.qids_by_lang[lang] & others):
+            if not (self.qids_by_lang[lang] & others):
                 raise DataError(
                     f"{folder / (lang + '.json')} shares no question id with the other languages: "
                     "parallel files must use the same qids (or load it on its own with --languages)"

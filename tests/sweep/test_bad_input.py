@@ -1,0 +1,93 @@
+"""Every user mistake: one line naming the problem and the fix, exit code 2, nothing stored."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.storage_backends import unique_study_name
+from tests.sweep.conftest import run_cli
+
+
+def _lang_copy(xquad_path: Path, folder: Path, langs: list[str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for lang in langs:
+        shutil.copy(xquad_path / f"{lang}.json", folder / f"{lang}.json")
+    return folder
+
+
+def _no_questions(xquad_path: Path, folder: Path) -> Path:
+    _lang_copy(xquad_path, folder, ["en"])
+    doc = json.loads((xquad_path / "de.json").read_text(encoding="utf-8"))
+    for article in doc["data"]:
+        for para in article["paragraphs"]:
+            para["qas"] = []
+    (folder / "de.json").write_text(json.dumps(doc), encoding="utf-8")
+    return folder
+
+
+def _mismatched(xquad_path: Path, folder: Path) -> Path:
+    _lang_copy(xquad_path, folder, ["en"])
+    doc = json.loads((xquad_path / "de.json").read_text(encoding="utf-8"))
+    for article in doc["data"]:
+        for para in article["paragraphs"]:
+            for qa in para["qas"]:
+                qa["id"] = "other-" + qa["id"]
+    (folder / "de.json").write_text(json.dumps(doc), encoding="utf-8")
+    return folder
+
+
+def _malformed(xquad_path: Path, folder: Path) -> Path:
+    _lang_copy(xquad_path, folder, ["en"])
+    (folder / "de.json").write_text('{"data": [ {"paragraphs": ', encoding="utf-8")
+    return folder
+
+
+def _no_tokenizer(tiny_model_dir: Path, folder: Path) -> Path:
+    folder.mkdir()
+    for f in tiny_model_dir.iterdir():
+        if "token" not in f.name and "vocab" not in f.name and "special" not in f.name:
+            shutil.copy(f, folder / f.name)
+    return folder
+
+
+CASES = {
+    "malformed json": (lambda x, t, d: ["--data", str(_malformed(x, d / "data"))], "is not valid JSON"),
+    "file without questions": (lambda x, t, d: ["--data", str(_no_questions(x, d / "data"))], "has no questions"),
+    "mismatched qids": (lambda x, t, d: ["--data", str(_mismatched(x, d / "data"))], "shares no question id"),
+    "unknown language": (lambda x, t, d: ["--languages", "en,xx"], "no data file for language(s) xx"),
+    "zero trials": (lambda x, t, d: ["--trials", "0"], "invalid value for 'trials'"),
+    "negative trials": (lambda x, t, d: ["--trials", "-3"], "invalid value for 'trials'"),
+    "k below 1": (lambda x, t, d: ["--k", "0"], "invalid value for 'k'"),
+    "inverted range": (lambda x, t, d: ["--search-space", "{mono_ratio: {low: 0.8, high: 0.2}}"], "empty or inverted range"),
+    "empty range": (lambda x, t, d: ["--search-space", "{mono_ratio: {low: 0.5, high: 0.5}}"], "empty or inverted range"),
+    "ratio outside unit": (lambda x, t, d: ["--search-space", "{mono_ratio: {low: 0, high: 2}}"], "outside [0.0, 1.0]"),
+    "unknown config key": (lambda x, t, d: ["--config", str(_write(d / "c.yaml", "trails: 40\n"))], "unknown config key 'trails'"),
+    "unreachable storage": (lambda x, t, d: ["--storage", "postgresql+psycopg2://nobody@127.0.0.1:1/none"], "cannot reach storage"),
+    "journal file": (lambda x, t, d: ["--storage", str(d / "journal.log")], "journal file"),
+    "unknown model": (lambda x, t, d: ["--model", str(d / "no-such-model")], "not found"),
+    "model without tokenizer": (lambda x, t, d: ["--model", str(_no_tokenizer(t, d / "m"))], "tokenizer"),
+}
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_input(case: str, tiny_args: list[str], tiny_model_dir: Path, xquad_path: Path, tmp_path: Path) -> None:
+    make_args, message = CASES[case]
+    db = tmp_path / "sweep.db"
+    args = ["--storage", f"sqlite:///{db}", "--study-name", unique_study_name(), "--trials", "2", *tiny_args,
+            *make_args(xquad_path, tiny_model_dir, tmp_path)]
+    done = run_cli("sweep.run", args, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert message in lines[0]
+    assert "Traceback" not in done.stderr
+    assert not db.exists(), "nothing may be written to storage"

@@ -1,0 +1,119 @@
+"""Faults injected at named points (SWEEP_FAULT): nothing completed is lost, nothing half-written stays."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+from optuna.trial import TrialState
+
+import storage
+from tests.storage_backends import postgres_url_or_fail, unique_study_name
+from tests.sweep.conftest import run_cli
+
+HEARTBEAT = "heartbeat_interval: 1\ngrace_period: 3\n"
+
+
+def _args(tmp_path: Path, tiny_args: list[str], trials: int) -> tuple[str, str, list[str]]:
+    url = f"sqlite:///{tmp_path / 'sweep.db'}"
+    name = unique_study_name()
+    config = tmp_path / "hb.yaml"
+    config.write_text(HEARTBEAT)
+    return url, name, ["--trials", str(trials), "--storage", url, "--study-name", name, "--config", str(config), *tiny_args]
+
+
+def _assert_consistent(url: str, name: str, target: int) -> optuna.Study:
+    study = optuna.load_study(study_name=name, storage=url)
+    states = [t.state for t in study.get_trials(deepcopy=False)]
+    assert states.count(TrialState.COMPLETE) == target
+    assert TrialState.RUNNING not in states
+    cells = storage.metric_cells(storage.make_engine(url), name, split="dev")
+    complete = {t.number for t in study.trials if t.state == TrialState.COMPLETE}
+    assert set(cells["trial_number"]) == complete
+    sizes = cells.groupby("trial_number").size()
+    assert sizes.nunique() == 1, "every complete trial has the full metric set"
+    with storage.make_engine(url).connect() as conn:
+        stray = conn.exec_driver_sql(
+            "SELECT COUNT(*) FROM sweep_metric_cells c JOIN trials t ON t.trial_id = c.trial_id "
+            f"WHERE c.study_name = '{name}' AND t.state = 'FAIL'").scalar_one()
+    assert stray == 0, "cells of dead trials are purged"
+    return study
+
+
+@pytest.mark.parametrize("fault", ["during-train:2", "during-cells:1", "after-cells:1"])
+def test_kill_mid_trial_then_rerun(fault: str, tiny_args: list[str], tmp_path: Path) -> None:
+    url, name, args = _args(tmp_path, tiny_args, 4)
+    killed = run_cli("sweep.run", args, env={"SWEEP_FAULT": fault})
+    assert killed.returncode == -signal.SIGKILL
+    time.sleep(4)
+    rerun = run_cli("sweep.run", args)
+    assert rerun.returncode == 0, rerun.stderr
+    study = _assert_consistent(url, name, 4)
+    assert sum(t.state == TrialState.FAIL for t in study.trials) == 1
+
+
+def test_kill_during_cache_build(tiny_args: list[str], tmp_path: Path) -> None:
+    cache = tmp_path / "fresh-cache"
+    tiny_args = [*tiny_args[: tiny_args.index("--cache-dir")], "--cache-dir", str(cache), *tiny_args[tiny_args.index("--cache-dir") + 2:]]
+    url, name, args = _args(tmp_path, tiny_args, 2)
+    killed = run_cli("sweep.run", args, env={"SWEEP_FAULT": "during-cache:3"})
+    assert killed.returncode == -signal.SIGKILL
+    assert not [p for p in (cache / "activations").iterdir() if p.is_dir() and ".tmp-" not in p.name]
+    rerun = run_cli("sweep.run", args)
+    assert rerun.returncode == 0, rerun.stderr
+    _assert_consistent(url, name, 2)
+    folders = [p for p in (cache / "activations").iterdir() if p.is_dir()]
+    assert len(folders) == 1 and ".tmp-" not in folders[0].name and (folders[0] / "meta.json").exists()
+
+
+def test_nan_trial_fails_with_reason_and_study_goes_on(tiny_args: list[str], tmp_path: Path) -> None:
+    url, name, args = _args(tmp_path, tiny_args, 3)
+    done = run_cli("sweep.run", args, env={"SWEEP_FAULT": "nan-trial:2"})
+    assert done.returncode == 0, done.stderr
+    study = optuna.load_study(study_name=name, storage=url)
+    failed = [t for t in study.trials if t.state == TrialState.FAIL]
+    assert len(failed) == 1 and failed[0].user_attrs["fail_reason"].startswith("loss became nan at step 1")
+    assert sum(t.state == TrialState.COMPLETE for t in study.trials) == 3
+
+
+def test_max_failed_stops_with_one_line(tiny_args: list[str], tmp_path: Path) -> None:
+    url, name, args = _args(tmp_path, tiny_args, 3)
+    done = run_cli("sweep.run", [*args, "--max-failed", "1"], env={"SWEEP_FAULT": "nan-trial:1"})
+    assert done.returncode == 1
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: stopped: 1 trials failed in this run (--max-failed 1)")
+
+
+@pytest.mark.postgres
+def test_password_never_printed_or_exported(tiny_args: list[str], tmp_path: Path) -> None:
+    url = postgres_url_or_fail().replace("postgres@", "postgres:s3cret-pw@")  # trust auth ignores it
+    name = unique_study_name("pw")
+    done = run_cli("sweep.run", ["--trials", "1", "--storage", url, "--study-name", name, *[a for a in tiny_args if a != "--quiet"]])
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "best.yaml"
+    exported = run_cli("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out)])
+    assert exported.returncode == 0, exported.stderr
+    for text in (done.stdout, done.stderr, exported.stdout, exported.stderr, out.read_text()):
+        assert "s3cret-pw" not in text
+    assert "***" in out.read_text()
+    study = optuna.load_study(study_name=name, storage=url)
+    assert "s3cret-pw" not in str(study.user_attrs) and "s3cret-pw" not in str(storage.get_study_record(storage.make_engine(url), name))
+
+
+def test_no_unsafe_deserialisation_in_the_code() -> None:
+    root = Path(__file__).resolve().parents[2]
+    for package in ("sweep", "objectives", "storage"):
+        for file in (root / package).rglob("*.py"):
+            text = file.read_text()
+            assert "pickle" not in text, file
+            assert "yaml.load(" not in text and "yaml.unsafe_load" not in text, file
+            if "torch.load(" in text:
+                assert text.count("torch.load(") == text.count("weights_only=True"), file
+
+
+def test_dashboard_binds_localhost_by_default() -> None:
+    done = run_cli("sweep.dashboard", ["--help"])
+    assert "default 127.0.0.1" in done.stdout
