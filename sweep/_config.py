@@ -109,6 +109,16 @@ class SweepConfig(TrialConfig):
         fields = {name: getattr(self, name) for name in TrialConfig.model_fields}
         return TrialConfig(**{**fields, **overrides})
 
+    def public_dump(self) -> dict[str, Any]:
+        """The config as stored and exported: any storage password masked."""
+        from sqlalchemy.engine import make_url
+
+        try:
+            masked = make_url(self.storage).render_as_string(hide_password=True)
+        except Exception:
+            masked = self.storage
+        return {**self.model_dump(mode="json"), "storage": masked}
+
     def identity(self) -> dict[str, Any]:
         """Settings that define what the study's numbers mean; a rerun may not change them."""
         budget = {"trials", "storage", "study_name", "sampler", "max_failed", "keep_weights", "artifacts_dir",

@@ -28,18 +28,15 @@ from objectives.objective import ParamSpec, TrialOutcome, run_optuna_trial
 from sweep._config import SEARCHABLE, SweepConfig
 from sweep._heartbeat import Heartbeat
 from sweep._provenance import code_version, package_versions
-from sweep._study import admission, check_storage_url, make_rdb_storage, open_study
+from sweep._study import admission, check_storage_url, make_rdb_storage, make_sampler, open_study
 from sweep._summary import print_summary
 
-__all__ = ["run_study", "artifacts_dir", "public_config"]
+__all__ = ["run_study", "artifacts_dir"]
 
 _log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-
-
-def public_config(cfg: SweepConfig) -> dict[str, Any]:
-    """The config as stored and exported: the storage password masked."""
-    return {**cfg.model_dump(mode="json"), "storage": storage.mask_url(cfg.storage)}
+# We run heartbeats ourselves around ask/tell (sweep._heartbeat); Optuna's hint assumes optimize().
+warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
 
 
 def artifacts_dir(cfg: SweepConfig) -> Path:
@@ -95,11 +92,16 @@ def run_study(cfg: SweepConfig, *, worker_id: int | None = None, progress: bool 
     identity = {**cfg.identity(), "data_fingerprint": ws.data.fingerprint, "model_fingerprint": ws.encoder.fingerprint}
     provenance = {"model_fingerprint": ws.encoder.fingerprint, "data_fingerprint": ws.data.fingerprint,
                   "code_version": code_version(), "packages": package_versions()}
-    worker = worker_id if worker_id is not None else _default_worker_id(rdb, cfg.study_name)
-    study = open_study(cfg, rdb, engine, identity, worker, provenance)
-    if worker == 0:
-        study.set_user_attr("config", public_config(cfg))
+    study = open_study(cfg, rdb, engine, identity, 0, provenance)
     with admission(engine, cfg.study_name):
+        # Every process that joins gets its own id (0 for the first), so concurrent
+        # workers seed their samplers differently and do not draw the same alpha.
+        started = int(study.user_attrs.get("workers_started", 0))
+        study.set_user_attr("workers_started", started + 1)
+        worker = worker_id if worker_id is not None else started
+        study.sampler = make_sampler(cfg, worker)
+        if started == 0:
+            study.set_user_attr("config", cfg.public_dump())
         # Fail trials of dead workers first, so their half-finished rows are purged now.
         fail_stale_trials(study)
         storage.purge_orphans(engine, cfg.study_name)
@@ -110,16 +112,6 @@ def run_study(cfg: SweepConfig, *, worker_id: int | None = None, progress: bool 
     if progress:
         print_summary(study, engine, cfg)
     return study
-
-
-def _default_worker_id(rdb: RDBStorage, study_name: str) -> int:
-    """0 for a lone worker (reproducible); a per-process id when others are already running."""
-    try:
-        study = optuna.load_study(study_name=study_name, storage=rdb)
-    except KeyError:
-        return 0
-    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-    return 0 if not running else os.getpid()
 
 
 def _ensure_baseline(study: optuna.Study, engine: Engine, ws: Workspace, cfg: SweepConfig) -> None:

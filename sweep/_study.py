@@ -164,14 +164,14 @@ def open_study(
                     "original settings, or start a new study with --study-name"
                 )
             study = optuna.load_study(study_name=cfg.study_name, storage=rdb, sampler=sampler)
-            storage.save_study_record(engine, cfg.study_name, config=cfg.model_dump(mode="json"), identity=identity, **provenance)
+            storage.save_study_record(engine, cfg.study_name, config=cfg.public_dump(), identity=identity, **provenance)
             return study
         study = optuna.create_study(
             study_name=cfg.study_name, storage=rdb, sampler=sampler, directions=["maximize", "maximize"]
         )
         study.set_metric_names(cfg.metric_names)
-        study.set_user_attr("config", cfg.model_dump(mode="json"))
+        study.set_user_attr("config", cfg.public_dump())
         for alpha in cfg.anchors:
             study.enqueue_trial({"mono_ratio": alpha}, user_attrs={"anchor": True}, skip_if_exists=True)
-        storage.save_study_record(engine, cfg.study_name, config=cfg.model_dump(mode="json"), identity=identity, **provenance)
+        storage.save_study_record(engine, cfg.study_name, config=cfg.public_dump(), identity=identity, **provenance)
         return study
