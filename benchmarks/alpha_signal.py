@@ -4,7 +4,8 @@ Runs this project's trial (cached frozen bottom, top-K training) with the defaul
 encoder on XQuAD-R, and prints one JSON line per trial and a markdown summary
 (mean ± std over seeds per alpha). Usage:
 
-    python benchmarks/alpha_signal.py [--alphas 0,0.5,1] [--seeds 0,1,2] [--steps 100] [--train-layers 1]
+    python benchmarks/alpha_signal.py [--alphas 0,0.5,1] [--seeds 0,1,2] [--steps 80] [--train-layers 1]
+        [--model DIR] [--batch-size 32] [--cache-dir DIR]
 """
 
 from __future__ import annotations
@@ -33,10 +34,14 @@ def main() -> int:
     parser.add_argument("--learning-rate", type=float, default=TrialConfig().learning_rate)
     parser.add_argument("--max-length", type=int, default=TrialConfig().max_length)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--model", default=TrialConfig().model, help="model name or directory")
+    parser.add_argument("--batch-size", type=int, default=TrialConfig().batch_size)
+    parser.add_argument("--cache-dir", default=None, help="activation cache root (default: the user cache)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     cfg = TrialConfig(steps=args.steps, train_layers=args.train_layers, learning_rate=args.learning_rate,
-                      max_length=args.max_length, languages=args.languages.split(",") if args.languages else None)
+                      max_length=args.max_length, languages=args.languages.split(",") if args.languages else None,
+                      model=args.model, batch_size=args.batch_size, cache_dir=args.cache_dir)
     start = time.perf_counter()
     ws = prepare_workspace(cfg, progress=False)
     print(json.dumps({"event": "workspace", "seconds": round(time.perf_counter() - start, 1),

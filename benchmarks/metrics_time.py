@@ -11,7 +11,7 @@ Prints one markdown table row: wall time of the full computation (best of
 ``--repeats``), the peak of Python/numpy allocations during one call (tracemalloc,
 a separate run so tracing does not slow the timed ones) and the process's peak RSS.
 
-    python benchmarks/metrics_time.py [--block-size 1024] [--repeats 3]
+    python benchmarks/metrics_time.py [--block-size 1024] [--repeats 3] [--questions 1190] [--candidates 13014]
 
 Recorded (2 vCPU AMD EPYC with AVX-512, numpy 2.4.6 / OpenBLAS 0.3.31, while other
 jobs kept the load average at 4-5, so these are upper bounds):
@@ -82,9 +82,11 @@ def main() -> None:
     parser.add_argument("--block-size", type=int, default=1024)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--k", type=int, default=1)
+    parser.add_argument("--questions", type=int, default=1190, help="questions (x 11 languages = queries)")
+    parser.add_argument("--candidates", type=int, default=13014)
     args = parser.parse_args()
 
-    data = make_data()
+    data = make_data(n_questions=args.questions, n_candidates=args.candidates)
     n_q, n_c = data["q_emb"].shape[0], data["c_emb"].shape[0]  # type: ignore[attr-defined]
     evaluate_embeddings(**data, k=args.k, block_size=args.block_size)  # warm-up
     times = []
