@@ -1,66 +1,18 @@
-"""A tiny random BERT with a WordPiece tokenizer trained on XQuAD-R text (for --quick runs; same recipe as tests/conftest.py)."""
+"""The tiny random BERT of the test suite, for ``run_all.py --quick`` (one recipe, in tests/conftest.py)."""
 
 from __future__ import annotations
 
-import json
-import os
+import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 
+from tests.conftest import _sample_texts as sample_texts  # noqa: E402
+from tests.conftest import build_tiny_model, xquad_dir  # noqa: E402
 
-def xquad_dir() -> Path:
-    """``$SWEEP_DATA_DIR`` (or its ``xquad-r`` child) if it holds XQuAD-R, else the shared development copy."""
-    env = os.environ.get("SWEEP_DATA_DIR")
-    if env:
-        for path in (Path(env), Path(env) / "xquad-r"):
-            if (path / "en.json").is_file():
-                return path
-    return REPO.parent / "shared" / "data" / "lareqa" / "xquad-r"
-
-
-def sample_texts(root: Path) -> list[str]:
-    """Contexts and questions of the first six articles of every language file."""
-    texts: list[str] = []
-    for file in sorted(root.glob("*.json")):
-        doc = json.loads(file.read_text(encoding="utf-8"))
-        for article in doc["data"][:6]:
-            for para in article["paragraphs"]:
-                texts.append(para["context"])
-                texts.extend(qa["question"] for qa in para["qas"])
-    return texts
-
-
-def build_tiny_model(out: Path, texts: list[str], layers: int = 3, seed: int = 0) -> Path:
-    """A real BERT (random weights, hidden 32) with a WordPiece tokenizer trained on ``texts``."""
-    import torch
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
-
-    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(lowercase=True, strip_accents=False)
-    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
-    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-    tok.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=2000, special_tokens=specials))
-    tok.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", special_tokens=[("[CLS]", 2), ("[SEP]", 3)]
-    )
-    tok.decoder = decoders.WordPiece()
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]", cls_token="[CLS]",
-        sep_token="[SEP]", mask_token="[MASK]", model_max_length=128,
-    )
-    torch.manual_seed(seed)
-    config = BertConfig(
-        vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=layers,
-        num_attention_heads=2, intermediate_size=64, max_position_embeddings=128, pad_token_id=0,
-    )
-    BertModel(config, add_pooling_layer=False).save_pretrained(out)
-    fast.save_pretrained(out)
-    return out
-
+__all__ = ["build_tiny_model", "sample_texts", "xquad_dir"]
 
 if __name__ == "__main__":
-    import sys
-
     print(build_tiny_model(Path(sys.argv[1]), sample_texts(xquad_dir())))
