@@ -15,7 +15,7 @@ import optuna
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 import storage
 from objectives import ConfigError, StorageError
@@ -37,7 +37,7 @@ def check_storage_url(url: str) -> None:
         )
     try:
         make_url(url)
-    except Exception:
+    except (ArgumentError, ValueError):
         raise StorageError(
             f"invalid storage URL {url!r}: use a SQLAlchemy URL such as sqlite:///sweep.db or postgresql://user@host/db"
         ) from None
@@ -46,21 +46,23 @@ def check_storage_url(url: str) -> None:
 def make_rdb_storage(cfg: SweepConfig, retries: int = 5) -> RDBStorage:
     """Optuna's RDB storage with heartbeats; a dead worker's trial is retried (max 3 times).
 
-    Workers starting together race to create Optuna's tables; the loser retries and
-    then finds them.
+    Workers starting together race to create Optuna's tables and its version row. On
+    SQLite the creation runs under the file lock beside the database; elsewhere the
+    loser of the race retries and then finds them.
     """
     check_storage_url(cfg.storage)
     for attempt in range(retries):
         try:
-            return RDBStorage(
-                cfg.storage,
-                engine_kwargs=storage.engine_kwargs(cfg.storage),
-                heartbeat_interval=cfg.heartbeat_interval,
-                grace_period=cfg.grace_period,
-                heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3),
-            )
+            with _creation_lock(cfg.storage):
+                return RDBStorage(
+                    cfg.storage,
+                    engine_kwargs=storage.engine_kwargs(cfg.storage),
+                    heartbeat_interval=cfg.heartbeat_interval,
+                    grace_period=cfg.grace_period,
+                    heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=3),
+                )
         except SQLAlchemyError as e:
-            if attempt < retries - 1 and "already exists" in str(e):
+            if attempt < retries - 1 and _is_creation_race(e):
                 time.sleep(0.5 * (attempt + 1))
                 continue
             raise StorageError(
@@ -72,6 +74,30 @@ def make_rdb_storage(cfg: SweepConfig, retries: int = 5) -> RDBStorage:
                 f"cannot open storage {storage.mask_url(cfg.storage)}: {_first_line(e)}; check the URL"
             ) from None
     raise AssertionError("unreachable")
+
+
+def _is_creation_race(e: SQLAlchemyError) -> bool:
+    message = str(e).lower()
+    return isinstance(e, IntegrityError) or any(
+        s in message for s in ("already exists", "unique constraint", "duplicate key", "database is locked")
+    )
+
+
+def _sqlite_lock_path(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(f"{parsed.database}.sweep-lock")
+
+
+@contextmanager
+def _creation_lock(url: str) -> Iterator[None]:
+    lock_path = _sqlite_lock_path(url)
+    if lock_path is None:
+        yield
+        return
+    with file_lock(lock_path):
+        yield
 
 
 def _first_line(e: BaseException) -> str:
@@ -90,12 +116,7 @@ def admission(engine: Engine, study_name: str) -> Iterator[None]:
     """
     dialect = engine.dialect.name
     if dialect == "sqlite":
-        db = engine.url.database
-        lock_path = Path(f"{db}.sweep-lock") if db and db != ":memory:" else None
-        if lock_path is None:
-            yield
-            return
-        with file_lock(lock_path):
+        with _creation_lock(engine.url.render_as_string(hide_password=False)):
             yield
         return
     key = int.from_bytes(hashlib.sha256(study_name.encode()).digest()[:8], "big", signed=True)
