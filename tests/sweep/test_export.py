@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from objectives import ConfigError
-from sweep._export import choose_trial, finite_complete, load_best_ratio, pareto_front
+from sweep import load_best_ratio
+from sweep._export import choose_trial, finite_complete, pareto_front
 from tests.sweep.conftest import run_cli
 
 
