@@ -9,6 +9,7 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +159,27 @@ def comparison_table(rows: list[dict[str, Any]], extrapolate_to: int | None = No
             lines.append(f"EXTRAPOLATED to {extrapolate_to} steps (measured s/step x {extrapolate_to} + measured "
                          f"encode + metrics): {r['run']} {theirs:.0f} s, ours {ours:.0f} s, speed-up {theirs / ours:.1f}x.")
     return "\n".join(lines)
+
+
+def compare_main(
+    script: str, description: str, other: str, run_other: Callable[[argparse.Namespace], dict[str, Any]],
+    add_args: Callable[[argparse.ArgumentParser], None] | None = None,
+) -> int:
+    """CLI of a two-run benchmark: ``--mode ours|<other>`` runs one trial and prints its JSON;
+    ``both`` (default) runs each in a fresh process and prints the side-by-side table."""
+    parser = argparse.ArgumentParser(description=description)
+    add_trial_args(parser)
+    parser.add_argument("--mode", choices=["both", "ours", other], default="both")
+    parser.add_argument("--extrapolate-to", type=int, default=80, help="also extrapolate both trials to this many steps")
+    if add_args is not None:
+        add_args(parser)
+    args = parser.parse_args()
+    if args.mode != "both":
+        print(json.dumps(run_ours(args) if args.mode == "ours" else run_other(args)), flush=True)
+        return 0
+    rows = run_modes_in_subprocesses(script, ["ours", other], strip_mode(sys.argv[1:]))
+    print(f"\nalpha={args.alpha}, seed={args.seed}, steps={args.steps}, batch={args.batch_size}, "
+          f"lr={args.learning_rate}, tau={args.temperature}, max_length={args.max_length}, threads={args.threads}; "
+          f"setup (not counted): ours {rows[0]['setup_s']:.1f} s, {other} {rows[1]['setup_s']:.1f} s\n")
+    print(comparison_table(rows, args.extrapolate_to))
+    return 0

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
-import json
 import math
 import sys
 import time
@@ -34,14 +33,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
-    add_trial_args,
-    comparison_table,
+    compare_main,
     objectives_of,
     peak_rss_mib,
-    run_modes_in_subprocesses,
-    run_ours,
     setup,
-    strip_mode,
 )
 
 from objectives.losses import info_nce_loss  # noqa: E402
@@ -103,23 +98,7 @@ def run_naive(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_trial_args(parser)
-    parser.add_argument("--mode", choices=["both", "ours", "naive"], default="both")
-    parser.add_argument("--extrapolate-to", type=int, default=80, help="also extrapolate both trials to this many steps")
-    args = parser.parse_args()
-    if args.mode == "ours":
-        print(json.dumps(run_ours(args)), flush=True)
-        return 0
-    if args.mode == "naive":
-        print(json.dumps(run_naive(args)), flush=True)
-        return 0
-    rows = run_modes_in_subprocesses(__file__, ["ours", "naive"], strip_mode(sys.argv[1:]))
-    print(f"\nalpha={args.alpha}, seed={args.seed}, steps={args.steps}, batch={args.batch_size}, "
-          f"lr={args.learning_rate}, tau={args.temperature}, max_length={args.max_length}, threads={args.threads}; "
-          f"setup (not counted): ours {rows[0]['setup_s']:.1f} s, naive {rows[1]['setup_s']:.1f} s\n")
-    print(comparison_table(rows, args.extrapolate_to))
-    return 0
+    return compare_main(__file__, __doc__.splitlines()[0], "naive", run_naive)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ setup, reported separately and not counted in either trial.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
@@ -32,14 +31,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (  # noqa: E402
-    add_trial_args,
-    comparison_table,
+    compare_main,
     objectives_of,
     peak_rss_mib,
-    run_modes_in_subprocesses,
-    run_ours,
     setup,
-    strip_mode,
 )
 
 from objectives.encoder import DEFAULT_MODEL, ensure_default_model  # noqa: E402
@@ -119,25 +114,12 @@ def run_peer(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    add_trial_args(parser)
-    parser.add_argument("--mode", choices=["both", "ours", "peer"], default="both")
+def _peer_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--freeze-embeddings", action="store_true", help="freeze the embedding table in the peer run")
-    parser.add_argument("--extrapolate-to", type=int, default=80, help="also extrapolate both trials to this many steps")
-    args = parser.parse_args()
-    if args.mode == "ours":
-        print(json.dumps(run_ours(args)), flush=True)
-        return 0
-    if args.mode == "peer":
-        print(json.dumps(run_peer(args)), flush=True)
-        return 0
-    rows = run_modes_in_subprocesses(__file__, ["ours", "peer"], strip_mode(sys.argv[1:]))
-    print(f"\nalpha={args.alpha}, seed={args.seed}, steps={args.steps}, batch={args.batch_size}, "
-          f"lr={args.learning_rate}, tau={args.temperature}, max_length={args.max_length}, threads={args.threads}; "
-          f"setup (not counted): ours {rows[0]['setup_s']:.1f} s, peer {rows[1]['setup_s']:.1f} s\n")
-    print(comparison_table(rows, args.extrapolate_to))
-    return 0
+
+
+def main() -> int:
+    return compare_main(__file__, __doc__.splitlines()[0], "peer", run_peer, _peer_args)
 
 
 if __name__ == "__main__":

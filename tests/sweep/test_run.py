@@ -121,3 +121,5 @@ def test_concurrent_workers_stop_at_exact_target(backend: str, tiny_args: list[s
     assert _states(study) == {TrialState.COMPLETE: 7}
     assert _anchor_count(study) == {0.0: 1, 0.5: 1, 1.0: 1}
     assert len({t.number for t in study.trials}) == 7
+    cells = storage.metric_cells(storage.make_engine(url), name, split="dev")
+    assert set(cells["trial_number"]) == set(range(7)), "every completed trial kept its metric cells"
