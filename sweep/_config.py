@@ -8,6 +8,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+import storage
 from objectives import ConfigError, TrialConfig
 
 __all__ = ["ParamRange", "SweepConfig", "load_config", "DEFAULT_STUDY_NAME", "SEARCHABLE"]
@@ -111,13 +112,7 @@ class SweepConfig(TrialConfig):
 
     def public_dump(self) -> dict[str, Any]:
         """The config as stored and exported: any storage password masked."""
-        from sqlalchemy.engine import make_url
-
-        try:
-            masked = make_url(self.storage).render_as_string(hide_password=True)
-        except Exception:
-            masked = self.storage
-        return {**self.model_dump(mode="json"), "storage": masked}
+        return {**self.model_dump(mode="json"), "storage": storage.mask_url(self.storage)}
 
     def identity(self) -> dict[str, Any]:
         """Settings that define what the study's numbers mean; a rerun may not change them."""

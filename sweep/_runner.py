@@ -92,7 +92,7 @@ def run_study(cfg: SweepConfig, *, worker_id: int | None = None, progress: bool 
     identity = {**cfg.identity(), "data_fingerprint": ws.data.fingerprint, "model_fingerprint": ws.encoder.fingerprint}
     provenance = {"model_fingerprint": ws.encoder.fingerprint, "data_fingerprint": ws.data.fingerprint,
                   "code_version": code_version(), "packages": package_versions()}
-    study = open_study(cfg, rdb, engine, identity, 0, provenance)
+    study = open_study(cfg, rdb, engine, identity, provenance)
     with admission(engine, cfg.study_name):
         # Every process that joins gets its own id (0 for the first), so concurrent
         # workers seed their samplers differently and do not draw the same alpha.
@@ -100,8 +100,6 @@ def run_study(cfg: SweepConfig, *, worker_id: int | None = None, progress: bool 
         study.set_user_attr("workers_started", started + 1)
         worker = worker_id if worker_id is not None else started
         study.sampler = make_sampler(cfg, worker)
-        if started == 0:
-            study.set_user_attr("config", cfg.public_dump())
         # Fail trials of dead workers first, so their half-finished rows are purged now.
         fail_stale_trials(study)
         storage.purge_orphans(engine, cfg.study_name)

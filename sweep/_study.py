@@ -14,7 +14,7 @@ import numpy as np
 import optuna
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from sqlalchemy import Engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 import storage
@@ -53,7 +53,7 @@ def make_rdb_storage(cfg: SweepConfig, retries: int = 5) -> RDBStorage:
     check_storage_url(cfg.storage)
     for attempt in range(retries):
         try:
-            with _creation_lock(cfg.storage):
+            with _sqlite_file_lock(cfg.storage):
                 return RDBStorage(
                     cfg.storage,
                     engine_kwargs=storage.engine_kwargs(cfg.storage),
@@ -83,20 +83,14 @@ def _is_creation_race(e: SQLAlchemyError) -> bool:
     )
 
 
-def _sqlite_lock_path(url: str) -> Path | None:
+@contextmanager
+def _sqlite_file_lock(url: str | URL) -> Iterator[None]:
+    """flock beside a SQLite database file; no-op for other backends and in-memory SQLite."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        return None
-    return Path(f"{parsed.database}.sweep-lock")
-
-
-@contextmanager
-def _creation_lock(url: str) -> Iterator[None]:
-    lock_path = _sqlite_lock_path(url)
-    if lock_path is None:
         yield
         return
-    with file_lock(lock_path):
+    with file_lock(Path(f"{parsed.database}.sweep-lock")):
         yield
 
 
@@ -116,7 +110,7 @@ def admission(engine: Engine, study_name: str) -> Iterator[None]:
     """
     dialect = engine.dialect.name
     if dialect == "sqlite":
-        with _creation_lock(engine.url.render_as_string(hide_password=False)):
+        with _sqlite_file_lock(engine.url):
             yield
         return
     key = int.from_bytes(hashlib.sha256(study_name.encode()).digest()[:8], "big", signed=True)
@@ -160,15 +154,17 @@ def _identity_diff(stored: dict[str, Any], current: dict[str, Any]) -> list[str]
 
 
 def open_study(
-    cfg: SweepConfig, rdb: RDBStorage, engine: Engine, identity: dict[str, Any], worker_id: int,
-    provenance: dict[str, Any],
+    cfg: SweepConfig, rdb: RDBStorage, engine: Engine, identity: dict[str, Any], provenance: dict[str, Any],
 ) -> optuna.Study:
     """Load the study, or create it with metric names and anchors (once, under the lock).
+
+    The study comes with worker 0's sampler; the runner swaps in each worker's own once
+    the worker has its id.
 
     Raises:
         ConfigError: the stored study was made with a different identity.
     """
-    sampler = make_sampler(cfg, worker_id)
+    sampler = make_sampler(cfg, 0)
     with admission(engine, cfg.study_name):
         names = optuna.get_all_study_names(rdb)
         if cfg.study_name in names:
