@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import subprocess
@@ -13,11 +14,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from objectives import TrialConfig
 from objectives._trial import run_trial
 from objectives._workspace import Workspace, prepare_workspace
+from objectives.retrieval import evaluate_embeddings
+from objectives.samplers import HybridBatchSampler, Pair
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -94,6 +98,58 @@ def run_ours(args: argparse.Namespace) -> dict[str, Any]:
         "trial_s": total, "step_s": t["train"] / cfg.steps, "peak_rss_mib_after_setup": rss_setup,
         "peak_rss_mib": peak_rss_mib(), **objectives_of(result.metrics),
         "loss_first_last": [result.losses[0], result.losses[-1]],
+    }
+
+
+def train_steps(
+    label: str, steps: int, sampler: HybridBatchSampler, optimizer: torch.optim.Optimizer,
+    loss_of: Callable[[list[Pair]], torch.Tensor],
+) -> tuple[list[float], list[float]]:
+    """A baseline trial's plain training loop: ``steps`` optimizer steps on ``loss_of(batch)``.
+
+    Returns the loss and the wall time of each step; a non-finite loss stops the run.
+    """
+    losses: list[float] = []
+    step_times: list[float] = []
+    for step in range(steps):
+        t0 = time.perf_counter()
+        loss = loss_of(sampler.next_batch())
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            raise RuntimeError(f"loss became {value} at step {step + 1}")
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        losses.append(value)
+        step_times.append(time.perf_counter() - t0)
+        print(f"# {label} step {step + 1}/{steps} loss {value:.3f} {step_times[-1]:.1f}s", file=sys.stderr, flush=True)
+    return losses, step_times
+
+
+def reencode_and_report(
+    run: str, cfg: TrialConfig, ws: Workspace, encode: Callable[[list[str], str], np.ndarray], *,
+    setup_s: float, rss_setup: float, start: float, step_times: list[float], params: list[torch.Tensor],
+    losses: list[float],
+) -> dict[str, Any]:
+    """Finish a baseline trial whose training just ended: re-encode the dev questions and the
+    whole pool with ``encode(texts, "query"|"passage")``, compute the same metrics, and return
+    the row ``comparison_table`` reads, timed like ``run_trial``."""
+    trained = time.perf_counter()
+    q_texts: list[str] = list(ws.data.questions["text"])
+    index = ws.eval_index(cfg.eval_split)
+    q_emb = encode([q_texts[int(r)] for r in index.query_rows], "query")
+    c_emb = encode(list(ws.data.candidates["text"]), "passage")
+    encoded = time.perf_counter()
+    metrics = evaluate_embeddings(q_emb, index.q_lang, index.q_group, c_emb, index.c_lang, index.rel_group,
+                                  index.rel_cand, ws.languages, k=cfg.k)
+    done = time.perf_counter()
+    return {
+        "run": run, "steps": cfg.steps, "setup_s": setup_s, "train_s": trained - start, "encode_s": encoded - trained,
+        "metrics_s": done - encoded, "trial_s": done - start, "step_s": (trained - start) / cfg.steps,
+        "step_s_median": sorted(step_times)[len(step_times) // 2], "trainable_params": sum(p.numel() for p in params),
+        "encoded_texts": len(q_emb) + len(c_emb), "encode_texts_per_s": (len(q_emb) + len(c_emb)) / (encoded - trained),
+        "peak_rss_mib_after_setup": rss_setup, "peak_rss_mib": peak_rss_mib(), **objectives_of(metrics),
+        "loss_first_last": [losses[0], losses[-1]],
     }
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
-import math
 import sys
 import time
 from pathlib import Path
@@ -32,16 +31,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
-    compare_main,
-    objectives_of,
-    peak_rss_mib,
-    setup,
-)
+from _common import compare_main, peak_rss_mib, reencode_and_report, setup, train_steps  # noqa: E402
 
 from objectives.losses import info_nce_loss  # noqa: E402
-from objectives.retrieval import evaluate_embeddings  # noqa: E402
-from objectives.samplers import HybridBatchSampler  # noqa: E402
+from objectives.samplers import HybridBatchSampler, Pair  # noqa: E402
 
 
 def run_naive(args: argparse.Namespace) -> dict[str, Any]:
@@ -61,40 +54,18 @@ def run_naive(args: argparse.Namespace) -> dict[str, Any]:
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate)
     sampler = HybridBatchSampler(ws.train_items, ws.train_languages, cfg.batch_size, args.alpha, cfg.mixing, seed=args.seed)
-    losses: list[float] = []
-    step_times: list[float] = []
-    for step in range(cfg.steps):
-        t0 = time.perf_counter()
-        batch = sampler.next_batch()
+
+    def loss_of(batch: list[Pair]) -> torch.Tensor:
         q_ids = encoder.tokenize([q_texts[p.query] for p in batch], "query")
         p_ids = encoder.tokenize([c_texts[p.passage - offset] for p in batch], "passage")
-        loss = info_nce_loss(encoder.embed_ids(q_ids), encoder.embed_ids(p_ids), cfg.temperature, cfg.symmetric_loss)
-        value = float(loss.detach())
-        if not math.isfinite(value):
-            raise RuntimeError(f"loss became {value} at step {step + 1}")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        losses.append(value)
-        step_times.append(time.perf_counter() - t0)
-        print(f"# naive step {step + 1}/{cfg.steps} loss {value:.3f} {step_times[-1]:.1f}s", file=sys.stderr, flush=True)
-    trained = time.perf_counter()
-    index = ws.eval_index(cfg.eval_split)
-    q_emb = encoder.encode([q_texts[int(r)] for r in index.query_rows], "query", batch_size=args.encode_batch_size)
-    c_emb = encoder.encode(c_texts, "passage", batch_size=args.encode_batch_size)
-    encoded = time.perf_counter()
-    metrics = evaluate_embeddings(q_emb, index.q_lang, index.q_group, c_emb, index.c_lang, index.rel_group,
-                                  index.rel_cand, ws.languages, k=cfg.k)
-    done = time.perf_counter()
-    return {
-        "run": "naive (all layers, token ids, full re-encode)", "steps": cfg.steps, "setup_s": setup_s,
-        "train_s": trained - start, "encode_s": encoded - trained, "metrics_s": done - encoded,
-        "trial_s": done - start, "step_s": (trained - start) / cfg.steps,
-        "step_s_median": sorted(step_times)[len(step_times) // 2], "trainable_params": sum(p.numel() for p in params),
-        "encoded_texts": len(q_emb) + len(c_emb), "encode_texts_per_s": (len(q_emb) + len(c_emb)) / (encoded - trained),
-        "peak_rss_mib_after_setup": rss_setup, "peak_rss_mib": peak_rss_mib(), **objectives_of(metrics),
-        "loss_first_last": [losses[0], losses[-1]],
-    }
+        return info_nce_loss(encoder.embed_ids(q_ids), encoder.embed_ids(p_ids), cfg.temperature, cfg.symmetric_loss)
+
+    losses, step_times = train_steps("naive", cfg.steps, sampler, optimizer, loss_of)
+    return reencode_and_report(
+        "naive (all layers, token ids, full re-encode)", cfg, ws,
+        lambda texts, side: encoder.encode(texts, side, batch_size=args.encode_batch_size),
+        setup_s=setup_s, rss_setup=rss_setup, start=start, step_times=step_times, params=params, losses=losses,
+    )
 
 
 def main() -> int:

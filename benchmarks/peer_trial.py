@@ -20,7 +20,6 @@ setup, reported separately and not counted in either trial.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
@@ -30,16 +29,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
-    compare_main,
-    objectives_of,
-    peak_rss_mib,
-    setup,
-)
+from _common import compare_main, peak_rss_mib, reencode_and_report, setup, train_steps  # noqa: E402
 
 from objectives.encoder import DEFAULT_MODEL, ensure_default_model  # noqa: E402
-from objectives.retrieval import evaluate_embeddings  # noqa: E402
-from objectives.samplers import HybridBatchSampler  # noqa: E402
+from objectives.samplers import HybridBatchSampler, Pair  # noqa: E402
 
 
 def run_peer(args: argparse.Namespace) -> dict[str, Any]:
@@ -72,46 +65,25 @@ def run_peer(args: argparse.Namespace) -> dict[str, Any]:
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate)
     sampler = HybridBatchSampler(ws.train_items, ws.train_languages, cfg.batch_size, args.alpha, cfg.mixing, seed=args.seed)
     model.train()
-    losses: list[float] = []
-    step_times: list[float] = []
     longest = 0
-    for step in range(cfg.steps):
-        t_step = time.perf_counter()
-        batch = sampler.next_batch()
+
+    def loss_of(batch: list[Pair]) -> torch.Tensor:
+        nonlocal longest
         features_q = model.preprocess([q_texts[p.query] for p in batch], prompt=query_prompt)
         features_p = model.preprocess([c_texts[p.passage - offset] for p in batch], prompt=passage_prompt)
         longest = max(longest, int(features_q["input_ids"].shape[1]), int(features_p["input_ids"].shape[1]))
-        loss = loss_fn([features_q, features_p], None)
-        value = float(loss.detach())
-        if not math.isfinite(value):
-            raise RuntimeError(f"loss became {value} at step {step + 1}")
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        losses.append(value)
-        step_times.append(time.perf_counter() - t_step)
-        print(f"# peer step {step + 1}/{cfg.steps} loss {value:.3f} {step_times[-1]:.1f}s", file=sys.stderr, flush=True)
-    trained = time.perf_counter()
-    index = ws.eval_index(cfg.eval_split)
-    q_emb = model.encode([q_texts[int(r)] for r in index.query_rows], prompt=query_prompt,
-                         batch_size=args.encode_batch_size, convert_to_numpy=True, show_progress_bar=False)
-    c_emb = model.encode(c_texts, prompt=passage_prompt, batch_size=args.encode_batch_size, convert_to_numpy=True,
-                         show_progress_bar=False)
-    encoded = time.perf_counter()
-    metrics = evaluate_embeddings(q_emb.astype("float32"), index.q_lang, index.q_group, c_emb.astype("float32"),
-                                  index.c_lang, index.rel_group, index.rel_cand, ws.languages, k=cfg.k)
-    done = time.perf_counter()
-    return {
-        "run": f"sentence-transformers {sentence_transformers.__version__} (MNRL, "
-               f"{'embeddings frozen' if args.freeze_embeddings else 'all parameters'})",
-        "steps": cfg.steps, "setup_s": setup_s, "train_s": trained - start, "encode_s": encoded - trained,
-        "metrics_s": done - encoded, "trial_s": done - start, "step_s": (trained - start) / cfg.steps,
-        "step_s_median": sorted(step_times)[len(step_times) // 2], "trainable_params": sum(p.numel() for p in params),
-        "encoded_texts": len(q_emb) + len(c_emb), "encode_texts_per_s": (len(q_emb) + len(c_emb)) / (encoded - trained),
-        "peak_rss_mib_after_setup": rss_setup, "peak_rss_mib": peak_rss_mib(), **objectives_of(metrics),
-        "loss_first_last": [losses[0], losses[-1]], "max_seq_length": model.max_seq_length,
-        "longest_train_batch_tokens": longest,
-    }
+        return loss_fn([features_q, features_p], None)
+
+    losses, step_times = train_steps("peer", cfg.steps, sampler, optimizer, loss_of)
+    prompts = {"query": query_prompt, "passage": passage_prompt}
+    row = reencode_and_report(
+        f"sentence-transformers {sentence_transformers.__version__} (MNRL, "
+        f"{'embeddings frozen' if args.freeze_embeddings else 'all parameters'})", cfg, ws,
+        lambda texts, side: model.encode(texts, prompt=prompts[side], batch_size=args.encode_batch_size,
+                                         convert_to_numpy=True, show_progress_bar=False).astype("float32"),
+        setup_s=setup_s, rss_setup=rss_setup, start=start, step_times=step_times, params=params, losses=losses,
+    )
+    return {**row, "max_seq_length": model.max_seq_length, "longest_train_batch_tokens": longest}
 
 
 def _peer_args(parser: argparse.ArgumentParser) -> None:
