@@ -77,7 +77,15 @@ def test_cached_path_equals_full_forward(which: str, request: pytest.FixtureRequ
     # fp16 storage of the cut-layer states is the only difference.
     assert np.abs(cached_q - full_q).max() < 5e-3
     assert np.abs(cached_c - full_c).max() < 5e-3
-    assert np.array_equal((cached_q @ cached_c.T).argmax(1), (full_q @ full_c.T).argmax(1))
+    # Top-1 must agree wherever the full forward's winner leads by more than the scores can
+    # move between the paths; closer calls are ties at fp16 precision and may flip with the
+    # BLAS summation order (seen once in CI), so they cannot define an order.
+    cached_s, full_s = cached_q @ cached_c.T, full_q @ full_c.T
+    score_err = float(np.abs(cached_s - full_s).max())
+    runner_up, best = np.sort(full_s, axis=1)[:, -2:].T
+    decided = best - runner_up > 2 * score_err
+    assert decided.mean() >= 0.9, f"only {decided.sum()} of {len(decided)} queries outside fp16 ties"
+    assert np.array_equal(cached_s.argmax(1)[decided], full_s.argmax(1)[decided])
 
 
 def test_all_layers_equals_ordinary_fine_tuning_step_for_step(ws_all_layers: Workspace) -> None:
