@@ -17,9 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from objectives import TrialConfig
-from objectives._trial import run_trial
-from objectives._workspace import Workspace, prepare_workspace
+from objectives import TrialConfig, Workspace, prepare_workspace, run_trial
 from objectives.retrieval import evaluate_embeddings
 from objectives.samplers import HybridBatchSampler, Pair
 
@@ -44,7 +42,7 @@ def peak_rss_mib() -> float:
 
 def add_trial_args(parser: argparse.ArgumentParser) -> None:
     """Flags that define one trial; defaults are the project's defaults (TrialConfig)."""
-    d = TrialConfig()
+    d = TrialConfig(regime="proxy", device="cpu")
     parser.add_argument("--alpha", type=float, default=0.5, help="mono_ratio of the trial")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--steps", type=int, default=d.steps)

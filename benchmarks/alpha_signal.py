@@ -19,9 +19,7 @@ import time
 
 import torch
 
-from objectives import TrialConfig
-from objectives._trial import run_trial, zero_shot
-from objectives._workspace import prepare_workspace
+from objectives import TrialConfig, prepare_workspace, run_trial, zero_shot
 
 
 def main() -> int:

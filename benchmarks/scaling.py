@@ -95,19 +95,17 @@ def embed_once(out: Path, threads: int) -> dict[str, Any]:
     """Load the full workspace, embed dev questions and the pool with the zero-shot top-K encoder, save arrays."""
     import torch
 
-    from objectives import TrialConfig
-    from objectives._top_encoder import TopEncoder, embed_cached
-    from objectives._workspace import prepare_workspace
+    from objectives import TrialConfig, prepare_workspace
 
     torch.set_num_threads(threads)
-    cfg = TrialConfig()
+    cfg = TrialConfig(regime="proxy", device="cpu")
     start = time.perf_counter()
     ws = prepare_workspace(cfg, progress=False)
     loaded = time.perf_counter()
-    top = TopEncoder(ws.encoder.model, cfg.train_layers)
+    top = ws.new_encoder()
     index = ws.eval_index("dev")
-    q = embed_cached(top, ws.cache, index.query_rows, cfg.eval_batch_size)
-    c = embed_cached(top, ws.cache, index.candidate_rows, cfg.eval_batch_size)
+    q = top.embed(index.query_rows, cfg.eval_batch_size)
+    c = top.embed(index.candidate_rows, cfg.eval_batch_size)
     embedded = time.perf_counter()
     np.savez(out, q_emb=q, q_lang=index.q_lang, q_group=index.q_group, c_emb=c, c_lang=index.c_lang,
              rel_group=index.rel_group, rel_cand=index.rel_cand, languages=np.array(ws.languages))
@@ -135,7 +133,7 @@ def measure_build(langs: list[str], threads: int) -> dict[str, Any]:
     import torch
 
     from objectives import TrialConfig
-    from objectives._workspace import prepare_workspace
+    from objectives import prepare_workspace
 
     torch.set_num_threads(threads)
     with tempfile.TemporaryDirectory() as tmp:

@@ -27,6 +27,7 @@ from transformers.masking_utils import create_bidirectional_mask
 
 from objectives._faults import fault_point
 from objectives._filelock import file_lock
+from objectives.encoder import pad_batch
 
 __all__ = ["ActivationCache", "bottom_forward", "build_activation_cache", "cache_key"]
 
@@ -134,11 +135,12 @@ def _write(
     bar = tqdm(total=len(order), desc=f"caching layer-{cut} states", unit="text", disable=not progress)
     was_training = model.training
     model.eval()
+    device = next(model.parameters()).device
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            ids, mask = _pad([token_ids[i] for i in chunk], pad_id)
-            out = bottom_forward(model, ids, mask, cut).to(torch.float16).numpy()
+            ids, mask = pad_batch([list(token_ids[i]) for i in chunk], pad_id)
+            out = bottom_forward(model, ids.to(device), mask.to(device), cut).to(torch.float16).cpu().numpy()
             for row, i in enumerate(chunk):
                 states[offsets[i] : offsets[i + 1]] = out[row, : lengths[i]]
             bar.update(len(chunk))
@@ -151,16 +153,6 @@ def _write(
     meta = {"format": _FORMAT, "n_texts": len(token_ids), "hidden": hidden, "cut": cut,
             "states_sha256": _sha256(folder / "states.npy"), "offsets_sha256": _sha256(folder / "offsets.npy")}
     (folder / "meta.json").write_text(json.dumps(meta, indent=1))
-
-
-def _pad(rows: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for i, r in enumerate(rows):
-        ids[i, : len(r)] = torch.tensor(r, dtype=torch.long)
-        mask[i, : len(r)] = 1
-    return ids, mask
 
 
 def _sha256(path: Path) -> str:

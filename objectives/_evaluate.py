@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from objectives._workspace import eval_index_for  # the same query/relevance arrays as the trials
 from objectives.data import LareqaData, assign_splits, split_qids
 from objectives.encoder import Encoder
 from objectives.retrieval import EvalResult, evaluate_embeddings
@@ -22,9 +23,7 @@ def evaluate(
     or ``train``/``dev``/``test`` of the article-level split seeded by ``split_seed``.
     Pass a dict as ``timings`` to receive ``encode`` and ``metrics`` seconds.
     """
-    from objectives._workspace import _eval_index  # the same query/relevance arrays as the trials
-
-    index = _eval_index(dataset, split_qids(assign_splits(dataset, split_seed), split), candidate_offset=0)
+    index = eval_index_for(dataset, split_qids(assign_splits(dataset, split_seed), split), candidate_offset=0)
     questions = dataset.questions["text"]
     sentences = list(dataset.candidates["text"])
     if candidate_text == "sentence+context":

@@ -1,4 +1,4 @@
-"""The short fine-tune: InfoNCE steps on the top K layers over cached states."""
+"""The short fine-tune: InfoNCE steps over hybrid batches, on either training path."""
 
 from __future__ import annotations
 
@@ -6,49 +6,66 @@ import math
 from collections.abc import Callable
 
 import torch
+from transformers import get_constant_schedule_with_warmup, get_linear_schedule_with_warmup
 
-from objectives._activations import ActivationCache
 from objectives._faults import fault_active, fault_point
-from objectives._top_encoder import TopEncoder
 from objectives.losses import info_nce_loss
+from objectives.regimes import TrialEncoder, autocast
 from objectives.samplers import HybridBatchSampler
 
-__all__ = ["TrainingDiverged", "fine_tune"]
+__all__ = ["TrainingDiverged", "fine_tune", "warmup_steps"]
 
 
 class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite; the trial is failed with this reason."""
 
 
+def warmup_steps(steps: int, warmup_ratio: float) -> int:
+    """Steps of linear warm-up: ``warmup_ratio`` of the budget, rounded (0 when the ratio is 0)."""
+    return int(round(steps * warmup_ratio))
+
+
 def fine_tune(
-    top: TopEncoder,
-    cache: ActivationCache,
+    encoder: TrialEncoder,
     sampler: HybridBatchSampler,
     *,
     steps: int,
     learning_rate: float,
     temperature: float,
     symmetric: bool = False,
+    warmup_ratio: float = 0.0,
+    lr_schedule: str = "constant",
+    dropout: bool = False,
     on_step: Callable[[int, float], None] | None = None,
 ) -> list[float]:
     """Run ``steps`` AdamW steps and return the loss of each.
 
-    Dropout stays off (the module is kept in eval mode while gradients flow): with a
-    few hundred steps it would only add seed noise on top of the effect of the
-    batch mix, and it keeps the cached and full paths step-for-step identical.
+    The learning rate warms up linearly over ``warmup_ratio`` of the steps, then
+    stays (``constant``) or decays linearly to zero (``linear``), the schedules of
+    transformers' ``get_constant_schedule_with_warmup`` / ``get_linear_schedule_with_warmup``.
+    With ``dropout`` off the module stays in eval mode while gradients flow: the
+    trial is then a deterministic function of its seed, and the cached and forward
+    paths agree step for step.
 
     Raises:
         TrainingDiverged: the loss is NaN or infinite.
     """
-    optimizer = torch.optim.AdamW(top.parameters(), lr=learning_rate)
-    top.eval()
+    params = [p for p in encoder.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=learning_rate)
+    warm = warmup_steps(steps, warmup_ratio)
+    if lr_schedule == "linear":
+        scheduler = get_linear_schedule_with_warmup(optimizer, warm, steps)
+    else:
+        scheduler = get_constant_schedule_with_warmup(optimizer, warm)
+    encoder.train(dropout)
     losses: list[float] = []
     poisoned = fault_active("nan-trial")  # test hook: this run's loss becomes NaN
     for step in range(steps):
         batch = sampler.next_batch()
-        q_states, q_mask = cache.batch([p.query for p in batch])
-        p_states, p_mask = cache.batch([p.passage for p in batch])
-        loss = info_nce_loss(top(q_states, q_mask), top(p_states, p_mask), temperature, symmetric)
+        with autocast(encoder.device, encoder.precision):
+            queries = encoder.embed_rows([p.query for p in batch])
+            passages = encoder.embed_rows([p.passage for p in batch])
+            loss = info_nce_loss(queries.float(), passages.float(), temperature, symmetric)
         if poisoned:
             loss = loss * float("nan")
         value = float(loss.detach())
@@ -57,8 +74,10 @@ def fine_tune(
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        scheduler.step()
         losses.append(value)
         if on_step is not None:
             on_step(step + 1, value)
         fault_point("during-train")
+    encoder.eval()
     return losses

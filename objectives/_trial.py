@@ -1,4 +1,4 @@
-"""One trial: sample batches at a mono ratio, fine-tune the top layers, evaluate."""
+"""One trial: sample batches at a mono ratio, fine-tune as the regime says, evaluate."""
 
 from __future__ import annotations
 
@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 import torch
 
 from objectives._config import TrialConfig
-from objectives._top_encoder import TopEncoder, embed_cached
 from objectives._train import fine_tune
 from objectives._workspace import Workspace, prepare_workspace
+from objectives.regimes import TrialEncoder
 from objectives.retrieval import EvalResult, evaluate_embeddings
 from objectives.samplers import HybridBatchSampler
 
-__all__ = ["TrialResult", "evaluate_top", "run_trial", "trial_seed", "zero_shot"]
+__all__ = ["TrialResult", "evaluate_encoder", "run_trial", "trial_seed", "zero_shot"]
 
 
 @dataclass
@@ -32,16 +32,16 @@ class TrialResult:
     metrics: EvalResult
     losses: list[float]
     timings: dict[str, float]
-    top: TopEncoder = field(repr=False)
+    encoder: TrialEncoder = field(repr=False)
 
 
-def evaluate_top(ws: Workspace, top: TopEncoder, split: str) -> tuple[EvalResult, dict[str, float]]:
-    """Embed ``split``'s questions and the whole pool with ``top`` and compute every metric."""
+def evaluate_encoder(ws: Workspace, encoder: TrialEncoder, split: str) -> tuple[EvalResult, dict[str, float]]:
+    """Embed ``split``'s questions and the whole pool with ``encoder`` and compute every metric."""
     index = ws.eval_index(split)
     start = time.perf_counter()
     batch = ws.config.eval_batch_size
-    q_emb = embed_cached(top, ws.cache, index.query_rows, batch)
-    c_emb = embed_cached(top, ws.cache, index.candidate_rows, batch)
+    q_emb = encoder.embed(index.query_rows, batch)
+    c_emb = encoder.embed(index.candidate_rows, batch)
     encoded = time.perf_counter()
     result = evaluate_embeddings(
         q_emb, index.q_lang, index.q_group, c_emb, index.c_lang, index.rel_group, index.rel_cand,
@@ -51,8 +51,8 @@ def evaluate_top(ws: Workspace, top: TopEncoder, split: str) -> tuple[EvalResult
 
 
 def zero_shot(ws: Workspace, split: str) -> EvalResult:
-    """The untrained model on ``split``, through the same cached path as the trials."""
-    return evaluate_top(ws, TopEncoder(ws.encoder.model, ws.config.train_layers), split)[0]
+    """The untrained model on ``split``, through the same path as the trials."""
+    return evaluate_encoder(ws, ws.new_encoder(), split)[0]
 
 
 def run_trial(
@@ -64,32 +64,37 @@ def run_trial(
 ) -> TrialResult:
     """Fine-tune briefly at ``mono_ratio`` and evaluate on ``config.eval_split``.
 
-    Deterministic: the same config, ratio, seed and data give the same metrics.
+    Deterministic on a CPU: the same config, ratio, seed and data give the same metrics.
 
     Raises:
         objectives._train.TrainingDiverged: the loss became NaN or infinite.
     """
     ws = workspace if workspace is not None else prepare_workspace(config)
+    if ws.config != config:
+        ws = ws.with_config(config)
     torch.manual_seed(seed)
-    top = TopEncoder(ws.encoder.model, config.train_layers)
+    encoder = ws.new_encoder()
     sampler = HybridBatchSampler(
         ws.train_items, ws.train_languages, config.batch_size, mono_ratio, config.mixing, seed=seed
     )
     start = time.perf_counter()
     losses = fine_tune(
-        top, ws.cache, sampler, steps=config.steps, learning_rate=config.learning_rate,
-        temperature=config.temperature, symmetric=config.symmetric_loss, on_step=on_step,
+        encoder, sampler, steps=config.steps, learning_rate=config.learning_rate,
+        temperature=config.temperature, symmetric=config.symmetric_loss, warmup_ratio=config.warmup_ratio,
+        lr_schedule=config.lr_schedule, dropout=config.dropout, on_step=on_step,
     )
+    if encoder.device.type == "cuda":
+        torch.cuda.synchronize(encoder.device)
     train_seconds = time.perf_counter() - start
-    metrics, timings = evaluate_top(ws, top, config.eval_split)
+    metrics, timings = evaluate_encoder(ws, encoder, config.eval_split)
     timings = {"cache": ws.cache_seconds, "train": train_seconds, **timings}
-    return TrialResult(mono_ratio, seed, metrics, losses, timings, top)
+    return TrialResult(mono_ratio, seed, metrics, losses, timings, encoder)
 
 
 def trial_seed(study_seed: int, params: dict[str, float], repeat: int = 0) -> int:
     """A training seed from the study seed and the trial's parameters.
 
-    A retried trial (same parameters) reproduces its result (DESIGN, settled detail 3).
+    A retried trial (same parameters) reproduces its result.
     """
     blob = repr((study_seed, sorted(params.items()), repeat)).encode()
     return int.from_bytes(hashlib.sha256(blob).digest()[:4], "little")

@@ -18,9 +18,10 @@ from objectives._errors import ConfigError
 from objectives.data import LareqaData, assign_splits, load_lareqa, split_qids
 from objectives.data import resolve_data_dir
 from objectives.encoder import Encoder, load_encoder
+from objectives.regimes import CachedEncoder, ForwardEncoder, TrialEncoder
 from objectives.samplers import TrainItem
 
-__all__ = ["EvalIndex", "Workspace", "prepare_workspace", "user_cache_dir"]
+__all__ = ["EvalIndex", "Workspace", "WorkspacePool", "check_device", "eval_index_for", "prepare_workspace", "resolve_train_layers", "user_cache_dir"]
 
 _log = logging.getLogger(__name__)
 
@@ -51,13 +52,20 @@ class EvalIndex:
 
 @dataclass
 class Workspace:
-    """Loaded once per worker; trials only read it."""
+    """Loaded once per worker; trials only read it.
+
+    Every text the study uses has a row: eval questions, [separate training
+    questions], the candidate pool, [separate training candidates]. ``token_ids``
+    holds each row's tokens; ``cache`` its frozen-bottom states when the training
+    path is ``cached`` (``None`` on the ``forward`` path, which needs none).
+    """
 
     config: TrialConfig
     data: LareqaData
     splits: dict[str, str]
     encoder: Encoder
-    cache: ActivationCache
+    token_ids: list[list[int]]
+    cache: ActivationCache | None
     train_items: list[TrainItem]
     train_languages: tuple[str, ...]
     cache_seconds: float
@@ -69,17 +77,76 @@ class Workspace:
         return self.data.languages
 
     @property
+    def train_layers(self) -> int:
+        """K as a number (``all`` resolved against the model)."""
+        return resolve_train_layers(self.config, len(self.encoder.model.encoder.layer))
+
+    @property
     def cut(self) -> int:
-        return len(self.encoder.model.encoder.layer) - self.config.train_layers
+        return len(self.encoder.model.encoder.layer) - self.train_layers
+
+    def with_config(self, config: TrialConfig) -> Workspace:
+        """The same loaded data, encoder and cache under a config that changes none of them."""
+        return Workspace(config, self.data, self.splits, self.encoder, self.token_ids, self.cache, self.train_items,
+                         self.train_languages, self.cache_seconds, self.candidate_offset, self._eval)
+
+    def new_encoder(self) -> TrialEncoder:
+        """A fresh trainable copy of the encoder on the config's training path."""
+        model, k, precision = self.encoder.model, self.train_layers, self.config.precision
+        if self.config.train_path == "cached":
+            if self.cache is None:
+                raise RuntimeError("the cached path needs a workspace prepared with train_path='cached'")
+            return CachedEncoder(model, k, self.cache, precision)
+        return ForwardEncoder(model, k, self.token_ids, self.encoder.pad_id, precision)
 
     def eval_index(self, split: str) -> EvalIndex:
         if split not in self._eval:
-            self._eval[split] = _eval_index(self.data, split_qids(self.splits, split), self.candidate_offset)
+            self._eval[split] = eval_index_for(self.data, split_qids(self.splits, split), self.candidate_offset)
         return self._eval[split]
 
 
+class WorkspacePool:
+    """One workspace per training path and ``train_layers`` (each cut needs its own cache).
+
+    Settings such as steps or learning rate change the config, not the data or cache,
+    so a config differing only in those reuses the loaded workspace.
+    """
+
+    def __init__(self, progress: bool = True) -> None:
+        self._by_key: dict[tuple[str, int | str], Workspace] = {}
+        self._progress = progress
+
+    def __call__(self, config: TrialConfig) -> Workspace:
+        key = (config.train_path, config.train_layers)
+        if key not in self._by_key:
+            self._by_key[key] = prepare_workspace(config, progress=self._progress)
+        ws = self._by_key[key]
+        return ws if ws.config == config else ws.with_config(config)
+
+
+def resolve_train_layers(config: TrialConfig, layers: int) -> int:
+    """``train_layers`` as a number of top layers (``all`` is every layer).
+
+    Raises:
+        ConfigError: more layers than the model has.
+    """
+    if config.train_layers == "all":
+        return layers
+    if config.train_layers > layers:
+        raise ConfigError(f"train_layers is {config.train_layers} but {config.model} has {layers} layers: use 1..{layers} or all")
+    return int(config.train_layers)
+
+
+def check_device(device: str) -> None:
+    """Refuse a CUDA device torch cannot see, with the fix."""
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device {device!r} requested but torch sees no CUDA GPU: use --device cpu (or auto), "
+                          "or install a CUDA build of torch")
+
+
 def prepare_workspace(config: TrialConfig, progress: bool = True) -> Workspace:
-    """Load data and encoder, split, and build or load the activation cache."""
+    """Load data and encoder, split, tokenize, and build or load the activation cache."""
+    check_device(config.device)
     if config.threads:
         torch.set_num_threads(config.threads)
     data = load_lareqa(resolve_data_dir(config.data), config.languages)
@@ -90,8 +157,7 @@ def prepare_workspace(config: TrialConfig, progress: bool = True) -> Workspace:
         max_length=config.max_length, device=config.device,
     )
     layers = len(encoder.model.encoder.layer)
-    if config.train_layers > layers:
-        raise ConfigError(f"train_layers is {config.train_layers} but {config.model} has {layers} layers: use 1..{layers}")
+    k = resolve_train_layers(config, layers)
     train_data = load_lareqa(resolve_data_dir(config.train_data), config.languages) if config.train_data else None
     texts_q, texts_c = _texts(data, config)
     if train_data is not None:
@@ -99,17 +165,18 @@ def prepare_workspace(config: TrialConfig, progress: bool = True) -> Workspace:
         texts_q, texts_c = texts_q + train_q, texts_c + train_c
     start = time.perf_counter()
     token_ids = encoder.tokenize(texts_q, "query") + encoder.tokenize(texts_c, "passage")
-    key = cache_key(
-        model=encoder.fingerprint, data=data.fingerprint,
-        train_data=train_data.fingerprint if train_data else None,
-        prefixes=(query_prefix, passage_prefix), candidate_text=config.candidate_text,
-        max_length=config.max_length, cut=layers - config.train_layers,
-    )
-    cache = build_activation_cache(
-        encoder.model, token_ids, layers - config.train_layers,
-        user_cache_dir(config.cache_dir) / "activations", key,
-        pad_id=encoder.tokenizer.pad_token_id, progress=progress,
-    )
+    cache = None
+    if config.train_path == "cached":
+        key = cache_key(
+            model=encoder.fingerprint, data=data.fingerprint,
+            train_data=train_data.fingerprint if train_data else None,
+            prefixes=(query_prefix, passage_prefix), candidate_text=config.candidate_text,
+            max_length=config.max_length, cut=layers - k,
+        )
+        cache = build_activation_cache(
+            encoder.model, token_ids, layers - k, user_cache_dir(config.cache_dir) / "activations", key,
+            pad_id=encoder.pad_id, progress=progress,
+        )
     cache_seconds = time.perf_counter() - start
     # Cache rows: eval questions, [train questions], eval candidates, [train candidates].
     candidate_offset = len(texts_q)
@@ -121,7 +188,7 @@ def prepare_workspace(config: TrialConfig, progress: bool = True) -> Workspace:
             train_data, set(train_data.questions["qid"]), len(data.questions), candidate_offset + len(data.candidates)
         )
         train_langs = train_data.languages
-    return Workspace(config, data, splits, encoder, cache, items, train_langs, cache_seconds, candidate_offset)
+    return Workspace(config, data, splits, encoder, token_ids, cache, items, train_langs, cache_seconds, candidate_offset)
 
 
 def _texts(data: LareqaData, config: TrialConfig) -> tuple[list[str], list[str]]:
@@ -153,7 +220,7 @@ def _train_items(data: LareqaData, qids: set[str], q_offset: int, c_offset: int)
     return items
 
 
-def _eval_index(data: LareqaData, qids: set[str], candidate_offset: int) -> EvalIndex:
+def eval_index_for(data: LareqaData, qids: set[str], candidate_offset: int) -> EvalIndex:
     lang_id = {lang: i for i, lang in enumerate(data.languages)}
     all_qids, all_langs = data.questions["qid"], data.questions["lang"]
     group_id = {qid: i for i, qid in enumerate(sorted(set(all_qids)))}

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 import storage
 from objectives import ConfigError, TrialConfig
 
-__all__ = ["ParamRange", "SweepConfig", "load_config", "DEFAULT_STUDY_NAME", "SEARCHABLE"]
+__all__ = ["DEFAULT_STUDY_NAME", "LEGACY_TRAINING", "SEARCHABLE", "ParamRange", "SweepConfig", "config_from_record", "load_config"]
 
 DEFAULT_STUDY_NAME = "xling-default"
 
@@ -120,6 +120,33 @@ class SweepConfig(TrialConfig):
                   "heartbeat_interval", "grace_period", "workers", "device", "threads", "cache_dir",
                   "eval_batch_size", "data", "train_data", "seed"}
         return {k: v for k, v in self.model_dump(mode="json").items() if k not in budget}
+
+
+#: What studies made before regimes existed trained with: every one ran today's proxy
+#: recipe. Stored configs and identities lacking these keys are read with them.
+LEGACY_TRAINING: dict[str, Any] = {
+    "regime": "proxy", "warmup_ratio": 0.0, "lr_schedule": "constant", "dropout": False,
+    "train_path": "cached", "precision": "fp32",
+}
+
+
+def with_legacy_defaults(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored config or identity, completed with :data:`LEGACY_TRAINING` where it predates regimes."""
+    if "regime" in stored:
+        return stored
+    return {**LEGACY_TRAINING, **stored}
+
+
+def config_from_record(stored: dict[str, Any], **overrides: Any) -> SweepConfig:
+    """The config a study was made with (as stored), with ``overrides`` (e.g. this machine's storage URL).
+
+    Raises:
+        ConfigError: the stored config no longer validates.
+    """
+    try:
+        return SweepConfig(**{**with_legacy_defaults(stored), **overrides})
+    except ValidationError as e:
+        raise ConfigError(f"the study's stored config is not valid for this version ({_format_validation_error(e)})") from None
 
 
 def _format_validation_error(e: ValidationError) -> str:

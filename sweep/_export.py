@@ -19,7 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import storage
 from objectives import ConfigError, StorageError
+from sweep._config import config_from_record, with_legacy_defaults
 from sweep._provenance import package_versions
+from sweep._summary import regime_warning
 
 __all__ = ["BestRatio", "Rule", "choose_trial", "export_best_ratio", "finite_complete", "load_best_ratio", "pareto_front"]
 
@@ -111,6 +113,10 @@ class BestRatio(BaseModel):
     pareto_set: list[TrialPoint]
     baseline: dict[str, float | None]
     training_config: dict[str, Any]
+    # Exports made before regimes existed all came from the proxy regime on a CPU.
+    regime: str = "proxy"
+    device: str = "cpu"
+    fidelity_warning: str | None = None
     study_name: str
     storage: str
     model_fingerprint: str
@@ -139,14 +145,16 @@ def export_best_ratio(
     if record is None:
         raise StorageError(f"study {study_name!r} has no xling-sweep provenance: it was not made by python -m sweep.run")
     chosen, front = choose_trial(finite_complete(study), rule, min_xling, min_same_lang)
-    config = {k: v for k, v in record["config"].items() if k not in ("storage",)}
+    config = {k: v for k, v in with_legacy_defaults(record["config"]).items() if k not in ("storage",)}
+    cfg = config_from_record(record["config"], storage=storage_url)
     best = BestRatio(
         mono_ratio=chosen.params["mono_ratio"], params=dict(chosen.params), metric_names=list(study.metric_names or []),
         metrics={**{n: v for n, v in zip(study.metric_names or ["objective_1", "objective_2"], chosen.values)},
                  **chosen.user_attrs.get("metrics", {})},
         trial=chosen.number, rule=rule, constraints={"min_xling": min_xling, "min_same_lang": min_same_lang},
         pareto_set=[_point(t) for t in front], baseline=study.user_attrs.get("baseline_dev", {}),
-        training_config=config, study_name=study_name, storage=storage.mask_url(storage_url),
+        training_config=config, regime=cfg.regime, device=str(config.get("device", "cpu")),
+        fidelity_warning=regime_warning(cfg), study_name=study_name, storage=storage.mask_url(storage_url),
         model_fingerprint=record["model_fingerprint"], data_fingerprint=record["data_fingerprint"],
         code_version=record["code_version"], packages=package_versions(),
         exported_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

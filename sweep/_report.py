@@ -13,14 +13,12 @@ from optuna.artifacts import FileSystemArtifactStore, upload_artifact
 from safetensors.torch import load_file
 
 import storage
-from objectives import ConfigError
-from objectives._top_encoder import TopEncoder
-from objectives._trial import evaluate_top
-from objectives._workspace import prepare_workspace
+from objectives import ConfigError, WorkspacePool, evaluate_encoder
 from sweep._config import SweepConfig
 from sweep._export import choose_trial, finite_complete, pareto_front
 from sweep._plots import plot_bias, plot_heatmap, plot_metrics_vs_alpha, plot_pareto
-from sweep._runner import artifacts_dir
+from sweep._runner import WEIGHTS_FILE, artifacts_dir
+from sweep._summary import regime_line, regime_warning
 
 __all__ = ["ReportResult", "write_report", "artifact_store_for"]
 
@@ -58,15 +56,16 @@ def _cr_matrix(cells: pd.DataFrame, languages: list[str]) -> pd.DataFrame:
 
 def _test_results(cfg: SweepConfig, study: optuna.Study, engine, front: list[optuna.trial.FrozenTrial]) -> pd.DataFrame:  # type: ignore[no-untyped-def]
     """Re-evaluate the Pareto trials' saved weights on the held-out test split."""
-    ws = prepare_workspace(cfg.trial_config(), progress=False)
+    pool = WorkspacePool(progress=False)
     rows = []
     for t in front:
-        weights = artifacts_dir(cfg) / f"trial-{t.number}" / "top_layers.safetensors"
+        weights = artifacts_dir(cfg) / f"trial-{t.number}" / WEIGHTS_FILE
         if not weights.exists():
             continue
-        top = TopEncoder(ws.encoder.model, int(t.params.get("train_layers", cfg.train_layers)))
-        top.load_state_dict(load_file(str(weights)))
-        result, _ = evaluate_top(ws, top, "test")
+        ws = pool(cfg.trial_config(**{k: v for k, v in t.params.items() if k != "mono_ratio"}))
+        encoder = ws.new_encoder()
+        encoder.load_weights(load_file(str(weights)))
+        result, _ = evaluate_encoder(ws, encoder, "test")
         storage.write_eval_cells(engine, cfg.study_name, t._trial_id, t.number, "test", result.cells())
         xling = result.xling_map if cfg.xling_metric == "mul_map" else result.cr_map
         rows.append({"trial": t.number, "mono_ratio": t.params["mono_ratio"], "dev_obj1": t.values[0], "test_obj1": result.same_lang_p_at_k,
@@ -136,7 +135,11 @@ def _summary_md(cfg: SweepConfig, study: optuna.Study, frame: pd.DataFrame, chos
                 front: list[optuna.trial.FrozenTrial], base: dict, test: pd.DataFrame, names: list[str],
                 command: str, xkey: str) -> str:
     pick = frame[frame.number == chosen.number].iloc[0]
-    lines = [f"# Study `{study.study_name}`: which mono ratio, and what does it cost?", "",
+    warning = regime_warning(cfg)
+    lines = [f"# Study `{study.study_name}`: which mono ratio, and what does it cost?", ""]
+    if warning:
+        lines += [f"> **{warning.split(':', 1)[0]}:**{warning.split(':', 1)[1]}", ""]
+    lines += [f"Trained with {regime_line(cfg)}.", "",
              f"**Answer: mono_ratio α = {pick.mono_ratio:.3f}** (trial {chosen.number}, knee of the Pareto front after min-max scaling): "
              f"{names[0]} {pick.obj1:.4f}, {names[1]} {pick.obj2:.4f} on the dev split.", "",
              "## Against the reference points (dev split)", "",
@@ -171,8 +174,9 @@ def _summary_md(cfg: SweepConfig, study: optuna.Study, frame: pd.DataFrame, chos
     secs = frame["seconds"]
     lines += ["", "## Run", "",
               f"{len(frame)} completed trials; per trial (train + encode + metrics) median {secs.median():.1f} s, max {secs.max():.1f} s. "
-              f"Config: model `{cfg.model}`, K = {cfg.train_layers} trained layers, {cfg.steps} steps × {cfg.batch_size} pairs, "
-              f"lr {cfg.learning_rate:g}, τ {cfg.temperature:g}, max_length {cfg.max_length}, sampler {cfg.sampler}, seed {cfg.seed}.",
+              f"Config: model `{cfg.model}`, regime `{cfg.regime}`, K = {cfg.train_layers} trained layers ({cfg.train_path} path), "
+              f"{cfg.steps} steps × {cfg.batch_size} pairs, lr {cfg.learning_rate:g} ({cfg.lr_schedule}, warm-up {cfg.warmup_ratio:g}), "
+              f"dropout {'on' if cfg.dropout else 'off'}, τ {cfg.temperature:g}, max_length {cfg.max_length}, sampler {cfg.sampler}, seed {cfg.seed}.",
               "", "Figures: `pareto_front.png`, `metrics_vs_alpha.png`, `language_bias_vs_alpha.png`, `xling_heatmap_delta.png`; "
               "table of every trial: `trials.csv`.", "", "Reproduce:", "", "```", command, "```", ""]
     return "\n".join(lines)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import shutil
 import time
 import traceback
 import warnings
@@ -20,10 +21,15 @@ from sqlalchemy import Engine
 from tqdm.auto import tqdm
 
 import storage
-from objectives import SweepError, TrialConfig, TrialsFailedError
-from objectives._train import TrainingDiverged
-from objectives._trial import zero_shot
-from objectives._workspace import Workspace, prepare_workspace
+from objectives import (
+    SweepError,
+    TrainingDiverged,
+    TrialConfig,
+    TrialsFailedError,
+    Workspace,
+    WorkspacePool,
+    zero_shot,
+)
 from objectives.objective import ParamSpec, TrialOutcome, run_optuna_trial
 from sweep._config import SEARCHABLE, SweepConfig
 from sweep._heartbeat import Heartbeat
@@ -31,7 +37,10 @@ from sweep._provenance import code_version, package_versions
 from sweep._study import admission, check_storage_url, make_rdb_storage, make_sampler, open_study
 from sweep._summary import print_summary
 
-__all__ = ["run_study", "artifacts_dir"]
+__all__ = ["WEIGHTS_FILE", "artifacts_dir", "run_study"]
+
+#: Each trial's trained layers, in ``<artifacts>/trial-<n>/``.
+WEIGHTS_FILE = "top_layers.safetensors"
 
 _log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
@@ -46,26 +55,6 @@ def artifacts_dir(cfg: SweepConfig) -> Path:
     db = storage.make_engine(cfg.storage).url.database if cfg.storage.startswith("sqlite") else None
     base = Path(db).resolve().parent if db and db != ":memory:" else Path.cwd()
     return base / "sweep-artifacts" / cfg.study_name
-
-
-class _Workspaces:
-    """One workspace per distinct ``train_layers`` (each needs its own activation cache)."""
-
-    def __init__(self, progress: bool) -> None:
-        self._by_layers: dict[int, Workspace] = {}
-        self._progress = progress
-
-    def __call__(self, config: TrialConfig) -> Workspace:
-        if config.train_layers not in self._by_layers:
-            self._by_layers[config.train_layers] = prepare_workspace(config, progress=self._progress)
-        ws = self._by_layers[config.train_layers]
-        return ws if ws.config == config else _with_config(ws, config)
-
-
-def _with_config(ws: Workspace, config: TrialConfig) -> Workspace:
-    # Searched values such as steps or learning rate change the config, not the data or cache.
-    return Workspace(config, ws.data, ws.splits, ws.encoder, ws.cache, ws.train_items, ws.train_languages,
-                     ws.cache_seconds, ws.candidate_offset, ws._eval)
 
 
 def _space(cfg: SweepConfig) -> dict[str, ParamSpec]:
@@ -85,7 +74,7 @@ def run_study(cfg: SweepConfig, *, worker_id: int | None = None, progress: bool 
     check_storage_url(cfg.storage)
     engine = storage.make_engine(cfg.storage)
     storage.check_reachable(engine)
-    workspaces = _Workspaces(progress)
+    workspaces = WorkspacePool(progress)
     ws = workspaces(cfg.trial_config())
     rdb = make_rdb_storage(cfg)
     storage.ensure_schema(engine)
@@ -202,7 +191,7 @@ class _WorkerLoop:
 
     def _store(self, trial: optuna.Trial, outcome: TrialOutcome) -> None:
         first = outcome.results[0]
-        self._save_weights(trial.number, first.top)
+        self._save_weights(trial.number, first.encoder.weights())
         cells = {f"{self.cfg.eval_split}/{i}": r.metrics.cells() for i, r in enumerate(outcome.results)}
         seconds = {phase: sum(r.timings[phase] for r in outcome.results) for phase in ("train", "encode", "metrics")}
         seconds["cache"] = first.timings["cache"]
@@ -214,6 +203,8 @@ class _WorkerLoop:
         trial.set_user_attr("timings", {k: round(v, 2) for k, v in seconds.items()})
         trial.set_user_attr("loss_curve", [round(x, 4) for x in first.losses[:: max(1, len(first.losses) // 50)]])
         self.study.tell(trial, list(outcome.values))
+        # Prune as we go: a full-regime trial saves ~85 MB; dominated ones are never needed.
+        _prune_weights(self.study, self.cfg)
 
     def _fail(self, trial: optuna.Trial, reason: str, log_tail: str) -> None:
         _log.warning("trial %d failed: %s", trial.number, reason)
@@ -222,23 +213,25 @@ class _WorkerLoop:
             trial.set_user_attr("log_tail", log_tail)
         self.study.tell(trial, state=TrialState.FAIL)
 
-    def _save_weights(self, number: int, top: Any) -> None:
+    def _save_weights(self, number: int, weights: dict[str, Any]) -> None:
         folder = artifacts_dir(self.cfg) / f"trial-{number}"
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / "top_layers.safetensors.tmp"
-        save_file({k: v.detach().contiguous() for k, v in top.state_dict().items()}, str(tmp))
-        os.replace(tmp, folder / "top_layers.safetensors")
+        tmp = folder / f"{WEIGHTS_FILE}.tmp"
+        save_file(weights, str(tmp))
+        os.replace(tmp, folder / WEIGHTS_FILE)
 
 
 def _prune_weights(study: optuna.Study, cfg: SweepConfig) -> None:
-    """Delete weights of trials off the Pareto front (a later trial can only push more off)."""
+    """Delete weights of COMPLETE trials off the Pareto front (a later trial can only push more off).
+
+    Trials still running (other workers) keep theirs: they are not told yet.
+    """
     if cfg.keep_weights == "all":
         return
-    keep = {t.number for t in study.best_trials}
+    trials = study.get_trials(deepcopy=False)
+    dominated = {t.number for t in trials if t.state == TrialState.COMPLETE} - {t.number for t in study.best_trials}
     root = artifacts_dir(cfg)
     for folder in root.glob("trial-*"):
         number = folder.name.removeprefix("trial-")
-        if number.isdigit() and int(number) not in keep:
-            for file in folder.iterdir():
-                file.unlink()
-            folder.rmdir()
+        if number.isdigit() and int(number) in dominated:
+            shutil.rmtree(folder, ignore_errors=True)

@@ -18,9 +18,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 
 import storage
-from objectives import ConfigError, StorageError
-from objectives._filelock import file_lock
-from sweep._config import SweepConfig
+from objectives import ConfigError, StorageError, file_lock
+from sweep._config import SweepConfig, with_legacy_defaults
 
 __all__ = ["admission", "check_storage_url", "make_rdb_storage", "make_sampler", "open_study", "worker_seed"]
 
@@ -174,10 +173,13 @@ def open_study(
                     f"study {cfg.study_name!r} exists in {storage.mask_url(cfg.storage)} but was not made by xling-sweep: "
                     "choose another --study-name"
                 )
-            diff = _identity_diff(record["identity"], identity)
+            diff = _identity_diff(with_legacy_defaults(record["identity"]), identity)
             if diff:
+                hint = ""
+                if "regime" in diff:
+                    hint = f" (it was made with --regime {with_legacy_defaults(record['identity'])['regime']}; the default regime depends on the device)"
                 raise ConfigError(
-                    f"study {cfg.study_name!r} was created with different {', '.join(diff)}: rerun with the "
+                    f"study {cfg.study_name!r} was created with different {', '.join(diff)}{hint}: rerun with the "
                     "original settings, or start a new study with --study-name"
                 )
             study = optuna.load_study(study_name=cfg.study_name, storage=rdb, sampler=sampler)

@@ -9,9 +9,29 @@ from optuna.trial import TrialState
 from sqlalchemy import Engine
 
 import storage
+from objectives.regimes import REGIMES, TRAINING_KEYS, fidelity_warning
 from sweep._config import SweepConfig
 
-__all__ = ["print_summary", "summary_text"]
+__all__ = ["confirm_command", "print_summary", "regime_line", "regime_warning", "summary_text"]
+
+
+def confirm_command(cfg: SweepConfig) -> str:
+    """The command that re-runs this study's front and anchors in the full regime on a GPU."""
+    return (f"python -m sweep.confirm --study-name {cfg.study_name} --storage {storage.mask_url(cfg.storage)} "
+            "--regime full --device cuda")
+
+
+def regime_warning(cfg: SweepConfig) -> str | None:
+    """The fidelity warning a summary and report open with, or None when the regime is faithful."""
+    return fidelity_warning(cfg, confirm_command(cfg))
+
+
+def regime_line(cfg: SweepConfig) -> str:
+    """One line naming the regime and the training it resolved to."""
+    layers = "all" if cfg.train_layers == "all" else f"top {cfg.train_layers}"
+    custom = "" if all(getattr(cfg, k) == getattr(REGIMES[cfg.regime], k) for k in TRAINING_KEYS) else ", customised"
+    return (f"regime {cfg.regime}{custom}: {layers} layer(s) on the {cfg.train_path} path, {cfg.steps} steps, lr {cfg.learning_rate:g} "
+            f"({cfg.lr_schedule}, warm-up {cfg.warmup_ratio:g}), dropout {'on' if cfg.dropout else 'off'}, {cfg.precision}, device {cfg.device}")
 
 
 def _fmt(value: float | None) -> str:
@@ -24,7 +44,10 @@ def summary_text(study: optuna.Study, engine: Engine, cfg: SweepConfig) -> str:
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     failed = sum(t.state == TrialState.FAIL for t in trials)
     n1, n2 = cfg.metric_names
-    lines = [f"study {study.study_name}: {len(complete)} complete, {failed} failed trial(s) in {storage.mask_url(cfg.storage)}"]
+    warning = regime_warning(cfg)
+    lines = [warning] if warning else []
+    lines.append(f"study {study.study_name}: {len(complete)} complete, {failed} failed trial(s) in {storage.mask_url(cfg.storage)}")
+    lines.append(regime_line(cfg))
     base = study.user_attrs.get("baseline_dev", {})
     xling_key = "xling_map" if cfg.xling_metric == "mul_map" else "cr_map"
     lines.append(f"zero-shot baseline (dev): {n1} {_fmt(base.get('same_lang_p@k'))}   {n2} {_fmt(base.get(xling_key))}")

@@ -7,7 +7,7 @@ import sys
 
 import storage
 from sweep._cli import main_guard, setup_logging
-from sweep._config import DEFAULT_STUDY_NAME, SweepConfig
+from sweep._config import DEFAULT_STUDY_NAME, config_from_record
 from sweep._study import check_storage_url
 
 __all__ = ["main", "make_app"]
@@ -19,8 +19,8 @@ def _artifact_store(storage_url: str, study_name: str):  # type: ignore[no-untyp
     engine = storage.make_engine(storage_url)
     storage.ensure_schema(engine)
     record = storage.get_study_record(engine, study_name)
-    config = {**(record["config"] if record else {}), "storage": storage_url, "study_name": study_name}
-    return artifact_store_for(SweepConfig(**config))
+    return artifact_store_for(config_from_record(record["config"] if record else {}, storage=storage_url,
+                                                 study_name=study_name, device="auto"))
 
 
 def make_app(storage_url: str, study_name: str = DEFAULT_STUDY_NAME):  # type: ignore[no-untyped-def]

@@ -7,8 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from objectives import ConfigError, DEFAULT_MODEL
-from objectives._evaluate import evaluate
+from objectives import DEFAULT_MODEL, ConfigError, evaluate
 from objectives.data import load_lareqa, resolve_data_dir
 from objectives.encoder import load_encoder
 from objectives.retrieval import EvalResult

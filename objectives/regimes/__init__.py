@@ -1,0 +1,42 @@
+"""Training regimes: named recipes for a trial's fine-tune, and the two paths that run them.
+
+``proxy`` trains the top layer on cached frozen-bottom states (fast on a CPU);
+``full`` fine-tunes every transformer layer with plain forward passes (what a team's
+real training does). :mod:`objectives.regimes._fidelity` records how far each
+regime's ranking of the mono ratio agrees with ``full``.
+"""
+
+from objectives.regimes._base import TrialEncoder, autocast, embed_in_order
+from objectives.regimes._cached import CachedEncoder, TopLayers
+from objectives.regimes._fidelity import FidelityRecord, fidelity_of, fidelity_records, fidelity_warning, load_records
+from objectives.regimes._forward import ForwardEncoder
+from objectives.regimes._recipes import (
+    CPU_DEFAULT_REGIME,
+    REGIMES,
+    TRAINING_KEYS,
+    Recipe,
+    TrainPath,
+    default_regime,
+    resolve_device,
+)
+
+__all__ = [
+    "CPU_DEFAULT_REGIME",
+    "REGIMES",
+    "TRAINING_KEYS",
+    "CachedEncoder",
+    "FidelityRecord",
+    "ForwardEncoder",
+    "Recipe",
+    "TopLayers",
+    "TrainPath",
+    "TrialEncoder",
+    "autocast",
+    "default_regime",
+    "embed_in_order",
+    "load_records",
+    "fidelity_of",
+    "fidelity_records",
+    "fidelity_warning",
+    "resolve_device",
+]

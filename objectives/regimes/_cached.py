@@ -1,0 +1,77 @@
+"""The cached path: train the top K layers on frozen-bottom states computed once per study.
+
+A trial that trains only the top ``K`` of ``L`` layers sees the same output of the
+bottom ``L - K`` layers in every trial; :mod:`objectives._activations` computes it
+once (fp16, memory-mapped) and every trial runs only the top layers on it. With
+``K = L`` this is ordinary fine-tuning with the embedding table frozen, minus the
+embedding layer's dropout (the cached states were computed without it).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+from transformers.masking_utils import create_bidirectional_mask
+
+from objectives._activations import ActivationCache
+from objectives.encoder import mean_pool
+from objectives.regimes._base import TrialEncoder
+
+__all__ = ["CachedEncoder", "TopLayers"]
+
+
+class TopLayers(nn.Module):
+    """A copy of the encoder's last ``k`` transformer layers plus mean pooling."""
+
+    def __init__(self, model: nn.Module, k: int) -> None:
+        super().__init__()
+        total = len(model.encoder.layer)
+        if not 1 <= k <= total:
+            raise ValueError(f"train_layers must be between 1 and {total}, got {k}")
+        self.config = model.config
+        self.cut = total - k
+        self.layers = nn.ModuleList(copy.deepcopy(layer) for layer in model.encoder.layer[self.cut :])
+
+    def forward(self, states: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        attn = create_bidirectional_mask(config=self.config, inputs_embeds=states, attention_mask=mask)
+        hidden = states
+        for layer in self.layers:
+            hidden = layer(hidden, attn)
+        return mean_pool(hidden, mask)
+
+
+class CachedEncoder(TrialEncoder):
+    """The top ``k`` layers of ``model`` reading cut-layer states from ``cache``.
+
+    Saved weights are those of the top layers only (``layers.<i>.…``).
+    """
+
+    def __init__(self, model: nn.Module, k: int, cache: ActivationCache, precision: str = "fp32") -> None:
+        super().__init__()
+        self.top = TopLayers(model, k)
+        self.cache = cache
+        self.device = next(model.parameters()).device
+        self.dim = int(model.config.hidden_size)
+        self.precision = precision
+        self.top.to(self.device)
+
+    @property
+    def cut(self) -> int:
+        return self.top.cut
+
+    def lengths(self, rows: np.ndarray) -> np.ndarray:
+        return self.cache.lengths[rows]
+
+    def embed_rows(self, rows: Sequence[int]) -> torch.Tensor:
+        states, mask = self.cache.batch(rows)
+        return self.top(states.to(self.device), mask.to(self.device))
+
+    def weights(self) -> dict[str, torch.Tensor]:
+        return {k: v.detach().cpu().contiguous() for k, v in self.top.state_dict().items()}
+
+    def load_weights(self, state: dict[str, torch.Tensor]) -> None:
+        self.top.load_state_dict(state)

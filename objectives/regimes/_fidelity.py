@@ -1,0 +1,105 @@
+"""How far each regime's ranking of the mono ratio agrees with full fine-tuning.
+
+The numbers come from ``benchmarks/fidelity.py`` (α ∈ {0, .25, .5, .75, 1}, several
+seeds, every candidate regime against ``full`` on the same split), which writes
+``fidelity.json`` beside this module with ``--write-record``. A study whose regime is
+not shown faithful there says so in the first lines of its run summary and report,
+with the measured disagreement and the command that confirms the answer on a GPU.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from objectives.regimes._recipes import REGIMES, TRAINING_KEYS
+
+__all__ = ["FidelityRecord", "fidelity_of", "fidelity_records", "fidelity_warning", "load_records"]
+
+_RECORD_FILE = Path(__file__).with_name("fidelity.json")
+
+
+@dataclass(frozen=True)
+class FidelityRecord:
+    """One regime measured against ``full``.
+
+    Attributes:
+        regime: the regime's name.
+        faithful: its ranking agrees with ``full`` by the benchmark's rule (``rule``).
+        rho_same_lang: Spearman ρ across α of objective 1 (same-language P@1) vs ``full``.
+        rho_xling: the same for objective 2 (pooled mAP).
+        knee_alpha: the α its knee rule picks on the benchmark grid.
+        knee_on_front: that α lies on ``full``'s Pareto front within 2 std.
+        reference: what ``full`` was, where and how often it ran.
+        seconds_per_trial: measured cost of one trial (train + encode + metrics).
+        measured_on: machine and date.
+    """
+
+    regime: str
+    faithful: bool
+    rho_same_lang: float
+    rho_xling: float
+    knee_alpha: float
+    knee_on_front: bool
+    reference: str
+    seconds_per_trial: float | None
+    measured_on: str
+    rule: str
+
+
+def load_records(path: Path = _RECORD_FILE) -> dict[str, FidelityRecord]:
+    """Records by regime name; empty when the benchmark has not been recorded."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {r["regime"]: FidelityRecord(**r) for r in raw.get("records", [])}
+
+
+@cache
+def fidelity_records() -> dict[str, FidelityRecord]:
+    """The recorded measurements shipped with the package (read once)."""
+    return load_records()
+
+
+def _overrides(config: Any) -> dict[str, Any]:
+    """Training settings of ``config`` that differ from its regime's recipe."""
+    recipe = REGIMES[config.regime]
+    return {k: getattr(config, k) for k in TRAINING_KEYS if getattr(config, k) != getattr(recipe, k)}
+
+
+def fidelity_of(config: Any) -> FidelityRecord | None:
+    """The record that describes ``config``'s training, or None (custom settings or unmeasured)."""
+    if _overrides(config):
+        return None
+    return fidelity_records().get(config.regime)
+
+
+def fidelity_warning(config: Any, confirm_command: str) -> str | None:
+    """The lines a run summary and report open with when the regime is not shown faithful.
+
+    ``None`` for ``full`` as recipe (it is the reference) and for a regime the
+    benchmark recorded as faithful.
+    """
+    overrides = _overrides(config)
+    if config.regime == "full" and not overrides:
+        return None
+    if overrides:
+        changed = ", ".join(f"{k}={v}" for k, v in sorted(overrides.items()))
+        return (f"WARNING: regime {config.regime!r} with custom settings ({changed}) has not been compared with full "
+                f"fine-tuning, so its ranking of mono_ratio is unverified. Confirm the answer on a GPU: {confirm_command}")
+    record = fidelity_records().get(config.regime)
+    if record is None:
+        return (f"WARNING: regime {config.regime!r} has no fidelity measurement against full fine-tuning, so its ranking "
+                f"of mono_ratio is unverified. Confirm the answer on a GPU: {confirm_command}")
+    if record.faithful:
+        return None
+    knee = "on" if record.knee_on_front else "off"
+    return (f"WARNING: regime {config.regime!r} ({REGIMES[config.regime].summary}) does not rank mono_ratio like full "
+            f"fine-tuning: Spearman rho across alpha vs full is {record.rho_same_lang:+.2f} for same-language P@1 and "
+            f"{record.rho_xling:+.2f} for pooled mAP, and its knee (alpha {record.knee_alpha:g}) lies {knee} full's Pareto "
+            f"front (XQuAD-R dev, {record.measured_on}; reference: {record.reference}). Treat its answer as a region to "
+            f"check, not the ratio to train with. Confirm on a GPU: {confirm_command}")
