@@ -1,0 +1,254 @@
+"""Fidelity: does a cheap training regime rank the mono ratio α like full fine-tuning?
+
+Every candidate regime trains at α ∈ {0, .25, .5, .75, 1} with several seeds on the
+same split (XQuAD-R dev, the default encoder unless ``--model``), and is compared with
+``full`` (all transformer layers, dropout, warm-up; the training a team runs):
+
+- per α: mean ± std (sample, ddof = 1) of both objectives;
+- Spearman ρ across α of each objective's means against ``full``'s;
+- the regime's knee (the export's knee rule on its five mean points) and whether that
+  α lies on ``full``'s Pareto front within 2 std: ``full``'s mean at that α, raised
+  by 2 std on both objectives, is dominated by no other ``full`` mean;
+- faithful := knee on ``full``'s front within 2 std and ρ ≥ 0.6 on both objectives
+  (fixed before the numbers were seen);
+- cost: seconds per trial (train + encode + metrics) as measured in the run.
+
+Two sub-commands. ``run`` appends one JSON line per (regime, α, seed) to ``--out`` and
+skips lines already there, so an interrupted run resumes and results from several
+machines (CPU candidates here, ``full`` on a GPU) can be joined. ``table`` reads any
+number of such files and prints the markdown table; ``--write-record`` also writes
+``objectives/regimes/fidelity.json``, which run summaries and reports read.
+
+    python benchmarks/fidelity.py run --regimes proxy,top1-300 --out benchmarks/results/fidelity_cpu.jsonl
+    python benchmarks/fidelity.py run --regimes full --device cuda --model .gpu/e5-small-int8 \\
+        --out $OUT/fidelity_gpu.jsonl
+    python benchmarks/fidelity.py table benchmarks/results/fidelity_*.jsonl --write-record
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from objectives import TrialConfig, WorkspacePool, run_trial  # noqa: E402
+from objectives.regimes import REGIMES  # noqa: E402
+
+ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
+RHO_MIN = 0.6
+RECORD = REPO / "objectives" / "regimes" / "fidelity.json"
+
+#: Candidate regimes: a named regime plus overrides. The CPU candidates are what a
+#: 2-core machine can afford per trial; ``full`` is the reference.
+CANDIDATES: dict[str, dict[str, Any]] = {
+    "proxy": {"regime": "proxy"},
+    "top1-300": {"regime": "proxy", "steps": 300, "learning_rate": 2e-4},
+    "top1-150": {"regime": "proxy", "steps": 150, "learning_rate": 4e-4},
+    "top2-150": {"regime": "proxy", "train_layers": 2, "steps": 150, "learning_rate": 2e-4},
+    "top1-300-dropout": {"regime": "proxy", "steps": 300, "learning_rate": 2e-4, "dropout": True,
+                         "warmup_ratio": 0.1, "lr_schedule": "linear"},
+    "full": {"regime": "full"},
+    "full-800": {"regime": "full", "steps": 800, "learning_rate": 2e-5},
+    "full-bf16": {"regime": "full", "precision": "bf16"},
+}
+
+
+def _done(path: Path) -> set[tuple[str, float, int]]:
+    if not path.exists():
+        return set()
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return {(r["regime"], float(r["alpha"]), int(r["seed"])) for r in rows}
+
+
+def _device_name(device: str) -> str:
+    if device.startswith("cuda"):
+        import torch
+
+        return torch.cuda.get_device_name(device)
+    return f"{platform.processor() or platform.machine()} ({os.cpu_count()} cores)"
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    done = _done(out)
+    pool = WorkspacePool(progress=False)
+    alphas = [float(a) for a in args.alphas.split(",")]
+    seeds = [int(s) for s in args.seeds.split(",")]
+    for name in args.regimes.split(","):
+        if name not in CANDIDATES:
+            raise SystemExit(f"error: unknown candidate {name!r}: choose from {', '.join(CANDIDATES)}")
+        config = TrialConfig(model=args.model, data=args.data, device=args.device, cache_dir=args.cache_dir,
+                             max_length=args.max_length, eval_split="dev", **CANDIDATES[name])
+        for seed in seeds:  # seeds outside: a partial run still covers every α
+            for alpha in alphas:
+                if (name, alpha, seed) in done:
+                    continue
+                start = time.perf_counter()
+                ws = pool(config)
+                setup_s = time.perf_counter() - start
+                result = run_trial(config, alpha, seed, ws)
+                m, t = result.metrics, result.timings
+                row = {
+                    "regime": name, "alpha": alpha, "seed": seed,
+                    "same_lang_p@1": float(m.same_lang_p_at_k), "xling_map": float(m.xling_map),
+                    "cr_map": float(m.cr_map), "mo_map": float(m.mo_map),
+                    "train_s": round(t["train"], 2), "encode_s": round(t["encode"], 2), "metrics_s": round(t["metrics"], 2),
+                    "trial_s": round(t["train"] + t["encode"] + t["metrics"], 2), "setup_s": round(setup_s, 1),
+                    "loss_first_last": [round(result.losses[0], 4), round(result.losses[-1], 4)],
+                    "device": config.device, "device_name": _device_name(config.device),
+                    "threads": torch.get_num_threads(), "loadavg": round(os.getloadavg()[0], 2),
+                    "model": args.model, "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+                    "config": {k: v for k, v in config.model_dump(mode="json").items()
+                               if k in ("regime", "train_layers", "steps", "learning_rate", "warmup_ratio", "lr_schedule",
+                                        "dropout", "train_path", "precision", "batch_size", "temperature", "max_length")},
+                }
+                with out.open("a") as handle:
+                    handle.write(json.dumps(row) + "\n")
+                print(f"{name} α={alpha:g} seed={seed}: P@1 {row['same_lang_p@1']:.4f} Mul {row['xling_map']:.4f} "
+                      f"({row['trial_s']:.1f} s)", flush=True)
+                del result
+    return 0
+
+
+# ----------------------------------------------------------------------------- table
+
+
+def summarise(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per (regime, α): mean and sample std of both objectives, seeds, mean trial seconds."""
+    g = rows.groupby(["regime", "alpha"])
+    out = g.agg(p1=("same_lang_p@1", "mean"), p1_sd=("same_lang_p@1", "std"), xl=("xling_map", "mean"),
+                xl_sd=("xling_map", "std"), seeds=("seed", "nunique"), trial_s=("trial_s", "mean"))
+    return out.fillna({"p1_sd": 0.0, "xl_sd": 0.0}).reset_index()
+
+
+def knee_alpha(points: pd.DataFrame) -> float:
+    """The export's knee rule on mean points: Pareto set, min-max scale, nearest (1, 1), lowest α on ties."""
+    v = points[["p1", "xl"]].to_numpy(float)
+    dominated = [bool(np.any(np.all(v >= v[i], 1) & np.any(v > v[i], 1))) for i in range(len(v))]
+    low, span = v.min(0), v.max(0) - v.min(0)
+    span[span == 0] = 1.0
+    dist = np.linalg.norm(1.0 - (v - low) / span, axis=1)
+    candidates = [(dist[i], points.alpha.iloc[i]) for i in range(len(v)) if not dominated[i]]
+    return float(min(candidates)[1])
+
+
+def on_front_within(ref: pd.DataFrame, alpha: float, n_std: float = 2.0) -> bool:
+    """``ref``'s mean at ``alpha``, raised by ``n_std`` std on both objectives, is dominated by no other mean."""
+    hit = ref[np.isclose(ref.alpha, alpha)]
+    if hit.empty:
+        return False
+    a = hit.iloc[0]
+    raised = np.array([a.p1 + n_std * a.p1_sd, a.xl + n_std * a.xl_sd])
+    others = ref[~np.isclose(ref.alpha, alpha)][["p1", "xl"]].to_numpy(float)
+    return not bool(np.any(np.all(others >= raised, 1) & np.any(others > raised, 1)))
+
+
+def compare(summary: pd.DataFrame, reference: str) -> list[dict[str, Any]]:
+    """One verdict per regime against ``reference`` on the α values both measured."""
+    ref = summary[summary.regime == reference].sort_values("alpha")
+    verdicts = []
+    for name, part in summary.groupby("regime", sort=False):
+        part = part.sort_values("alpha")
+        common = sorted(set(part.alpha) & set(ref.alpha))
+        mine = part[part.alpha.isin(common)]
+        theirs = ref[ref.alpha.isin(common)]
+        rho1 = float(pd.Series(mine.p1.values).corr(pd.Series(theirs.p1.values), method="spearman")) if len(common) > 2 else float("nan")
+        rho2 = float(pd.Series(mine.xl.values).corr(pd.Series(theirs.xl.values), method="spearman")) if len(common) > 2 else float("nan")
+        knee = knee_alpha(mine) if len(mine) else float("nan")
+        on_front = on_front_within(theirs, knee)
+        faithful = bool(on_front and rho1 >= RHO_MIN and rho2 >= RHO_MIN)
+        verdicts.append({"regime": name, "alphas": len(common), "seeds": int(part.seeds.min()), "rho_same_lang": rho1,
+                         "rho_xling": rho2, "knee_alpha": knee, "knee_on_front": on_front, "faithful": faithful,
+                         "seconds_per_trial": float(part.trial_s.mean())})
+    return verdicts
+
+
+def table(args: argparse.Namespace) -> int:
+    frames = [pd.read_json(p, lines=True) for p in args.inputs]
+    rows = pd.concat(frames, ignore_index=True)
+    summary = summarise(rows)
+    if args.reference not in set(summary.regime):
+        raise SystemExit(f"error: no {args.reference!r} rows in {', '.join(args.inputs)}: run it first (on a GPU)")
+    lines = ["| regime | " + " | ".join(f"α = {a:g}" for a in ALPHAS) + " | s/trial | device |",
+             "|---|" + "---|" * len(ALPHAS) + "---|---|"]
+    for name, part in summary.groupby("regime", sort=False):
+        cells = []
+        for a in ALPHAS:
+            hit = part[np.isclose(part.alpha, a)]
+            cells.append("–" if hit.empty else f"{hit.p1.iloc[0]:.4f} ± {hit.p1_sd.iloc[0]:.4f} / "
+                         f"{hit.xl.iloc[0]:.4f} ± {hit.xl_sd.iloc[0]:.4f} (n={int(hit.seeds.iloc[0])})")
+        devices = ", ".join(sorted(set(rows[rows.regime == name].device_name)))
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {part.trial_s.mean():.1f} | {devices} |")
+    verdicts = compare(summary, args.reference)
+    lines += ["", f"Against `{args.reference}` (faithful: knee on its front within 2 std and Spearman ρ ≥ {RHO_MIN} on both):", "",
+              "| regime | α compared | ρ same_lang_p@1 | ρ xling_map | knee α | knee on front | faithful | s/trial |",
+              "|---|---|---|---|---|---|---|---|"]
+    for v in verdicts:
+        lines.append(f"| {v['regime']} | {v['alphas']} | {v['rho_same_lang']:+.2f} | {v['rho_xling']:+.2f} | {v['knee_alpha']:g} | "
+                     f"{'yes' if v['knee_on_front'] else 'no'} | {'**yes**' if v['faithful'] else 'no'} | {v['seconds_per_trial']:.1f} |")
+    print("\n".join(lines))
+    if args.write_record:
+        ref_rows = rows[rows.regime == args.reference]
+        reference = (f"{args.reference} ({REGIMES['full'].summary}) on {', '.join(sorted(set(ref_rows.device_name)))}, "
+                     f"{ref_rows.seed.nunique()} seeds × {ref_rows.alpha.nunique()} alphas")
+        records = []
+        for v in verdicts:
+            if v["regime"] not in REGIMES or v["regime"] == args.reference:
+                continue  # only named regimes are looked up by studies; the reference is faithful by definition
+            part = rows[rows.regime == v["regime"]]
+            when = str(part.time.max())[:10]
+            records.append({"regime": v["regime"], "faithful": v["faithful"], "rho_same_lang": round(v["rho_same_lang"], 3),
+                            "rho_xling": round(v["rho_xling"], 3), "knee_alpha": v["knee_alpha"],
+                            "knee_on_front": v["knee_on_front"], "reference": reference,
+                            "seconds_per_trial": round(v["seconds_per_trial"], 1),
+                            "measured_on": f"{', '.join(sorted(set(part.device_name)))}, {when}",
+                            "rule": f"knee on full's front within 2 std and Spearman rho >= {RHO_MIN} on both objectives"})
+        RECORD.write_text(json.dumps({"source": "benchmarks/fidelity.py table " + " ".join(args.inputs),
+                                      "records": records}, indent=1) + "\n")
+        print(f"\nwrote {RECORD.relative_to(REPO)} ({len(records)} record(s))")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="train and evaluate candidates, one JSON line per (regime, alpha, seed)")
+    r.add_argument("--regimes", default="proxy,top1-300,top1-150,top2-150,top1-300-dropout")
+    r.add_argument("--alphas", default=",".join(f"{a:g}" for a in ALPHAS))
+    r.add_argument("--seeds", default="0,1,2")
+    r.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "fidelity_cpu.jsonl"))
+    r.add_argument("--device", default="auto")
+    r.add_argument("--model", default="multilingual-e5-small")
+    r.add_argument("--data", default=None)
+    r.add_argument("--cache-dir", default=None)
+    r.add_argument("--max-length", type=int, default=128)
+    r.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    t = sub.add_parser("table", help="markdown table and verdicts from JSON-lines files")
+    t.add_argument("inputs", nargs="+")
+    t.add_argument("--reference", default="full")
+    t.add_argument("--write-record", action="store_true", help="write objectives/regimes/fidelity.json")
+    args = parser.parse_args(argv)
+    return run(args) if args.command == "run" else table(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
