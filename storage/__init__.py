@@ -4,7 +4,15 @@ They live in the study's own database (SQLite or PostgreSQL), in tables prefixed
 ``sweep_``, with their schema versioned by Alembic.
 """
 
-from storage._engine import check_reachable, engine_kwargs, ensure_schema, make_engine, mask_url, session_scope
+from storage._engine import (
+    check_reachable,
+    engine_kwargs,
+    ensure_schema,
+    make_engine,
+    mask_url,
+    missing_driver_error,
+    session_scope,
+)
 from storage._models import AdmissionLock, MetricCell, StudyRecord, TimingRecord
 from storage._repository import (
     Cell,
@@ -35,6 +43,7 @@ __all__ = [
     "get_study_record",
     "has_baseline",
     "make_engine",
+    "missing_driver_error",
     "mask_url",
     "metric_cells",
     "purge_orphans",

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from objectives._errors import StorageError
 
-__all__ = ["check_reachable", "make_engine", "session_scope", "ensure_schema", "mask_url", "SQLITE_TIMEOUT_S"]
+__all__ = ["SQLITE_TIMEOUT_S", "check_reachable", "ensure_schema", "make_engine", "mask_url", "missing_driver_error", "session_scope"]
 
 _log = logging.getLogger(__name__)
 
@@ -40,15 +40,39 @@ def engine_kwargs(url: str) -> dict[str, object]:
     return {"pool_pre_ping": True}
 
 
+#: Python module of a database driver -> what to ``pip install`` for it.
+_DRIVER_PACKAGES = {
+    "psycopg": "psycopg[binary]", "psycopg2": "psycopg2-binary", "asyncpg": "asyncpg", "pg8000": "pg8000",
+    "MySQLdb": "mysqlclient", "pymysql": "PyMySQL", "mysql": "mysql-connector-python", "oracledb": "oracledb",
+    "pyodbc": "pyodbc", "pymssql": "pymssql",
+}
+
+
+def missing_driver_error(url: str, error: ImportError) -> StorageError:
+    """One line naming the driver a storage URL needs and the package that provides it."""
+    module = (error.name or "").split(".")[0]
+    package = _DRIVER_PACKAGES.get(module, module or "the database driver")
+    backend = make_url(url).get_backend_name()
+    return StorageError(
+        f"storage {mask_url(url)} needs the {backend} driver {module or '?'}, which is not installed: "
+        f"pip install '{package}' (or pick another driver in the URL, e.g. {backend}+<driver>://...)"
+    )
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; SQLite gets WAL mode and a long busy timeout.
+
+    ``postgresql://`` URLs use psycopg 3 (SQLAlchemy 2.1's default PostgreSQL driver,
+    installed with the project).
 
     Raises:
         StorageError: the URL is malformed or names a driver that is not installed.
     """
     try:
         engine = create_engine(url, **engine_kwargs(url))  # type: ignore[arg-type]
-    except (ArgumentError, ImportError, SQLAlchemyError) as e:
+    except ImportError as e:
+        raise missing_driver_error(url, e) from None
+    except (ArgumentError, SQLAlchemyError) as e:
         raise StorageError(
             f"invalid storage URL {mask_url(url)!r} ({type(e).__name__}): use a SQLAlchemy URL such as "
             "sqlite:///sweep.db or postgresql://user@host:5432/db"

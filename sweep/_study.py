@@ -68,7 +68,9 @@ def make_rdb_storage(cfg: SweepConfig, retries: int = 5) -> RDBStorage:
                 f"cannot open storage {storage.mask_url(cfg.storage)}: {_first_line(e)}; "
                 "check the URL and that the database is running"
             ) from None
-        except (ImportError, ValueError) as e:
+        except ImportError as e:
+            raise storage.missing_driver_error(cfg.storage, e) from None
+        except ValueError as e:
             raise StorageError(
                 f"cannot open storage {storage.mask_url(cfg.storage)}: {_first_line(e)}; check the URL"
             ) from None

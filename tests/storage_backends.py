@@ -1,4 +1,7 @@
-"""Storage URLs every backend-generic test runs against: a SQLite file and the real PostgreSQL."""
+"""Storage URLs every backend-generic test runs against: a SQLite file and the real PostgreSQL.
+
+The PostgreSQL URL is spelled exactly as the README spells it (``postgresql://``, psycopg 3).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-POSTGRES_URL = os.environ.get("SWEEP_TEST_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get("SWEEP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 

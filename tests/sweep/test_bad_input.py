@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 
 from tests.storage_backends import unique_study_name
 from tests.sweep.conftest import run_cli
@@ -66,11 +67,16 @@ CASES = {
     "empty range": (lambda x, t, d: ["--search-space", "{mono_ratio: {low: 0.5, high: 0.5}}"], "empty or inverted range"),
     "ratio outside unit": (lambda x, t, d: ["--search-space", "{mono_ratio: {low: 0, high: 2}}"], "outside [0.0, 1.0]"),
     "unknown config key": (lambda x, t, d: ["--config", str(_write(d / "c.yaml", "trails: 40\n"))], "unknown config key 'trails'"),
-    "unreachable storage": (lambda x, t, d: ["--storage", "postgresql+psycopg2://nobody@127.0.0.1:1/none"], "cannot reach storage"),
+    "unreachable storage": (lambda x, t, d: ["--storage", "postgresql://nobody@127.0.0.1:1/none"], "cannot reach storage"),
+    "missing driver": (lambda x, t, d: ["--storage", "mysql://nobody@127.0.0.1:1/none"], "pip install 'mysqlclient'"),
+    "unknown regime": (lambda x, t, d: ["--regime", "fast"], "unknown regime 'fast'"),
+    "too many layers": (lambda x, t, d: ["--train-layers", "9"], "train_layers is 9"),
     "journal file": (lambda x, t, d: ["--storage", str(d / "journal.log")], "journal file"),
     "unknown model": (lambda x, t, d: ["--model", str(d / "no-such-model")], "not found"),
     "model without tokenizer": (lambda x, t, d: ["--model", str(_no_tokenizer(t, d / "m"))], "tokenizer"),
 }
+if not torch.cuda.is_available():  # on a GPU machine this is no mistake
+    CASES["cuda without a GPU"] = (lambda x, t, d: ["--device", "cuda"], "torch sees no CUDA GPU")
 
 
 def _write(path: Path, text: str) -> Path:
