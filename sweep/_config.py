@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 import storage
 from objectives import ConfigError, TrialConfig
 
-__all__ = ["DEFAULT_STUDY_NAME", "LEGACY_TRAINING", "SEARCHABLE", "ParamRange", "SweepConfig", "config_from_record", "load_config"]
+__all__ = ["DEFAULT_STUDY_NAME", "LEGACY_TRAINING", "SEARCHABLE", "FixedPoint", "ParamRange", "SweepConfig", "config_from_record", "load_config",
+           "with_legacy_defaults"]
 
 DEFAULT_STUDY_NAME = "xling-default"
 
@@ -43,6 +44,16 @@ class ParamRange(BaseModel):
         return self
 
 
+class FixedPoint(BaseModel):
+    """A parameter set a confirm study re-runs, and why (knee, pareto, anchor) from which search trials."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    params: dict[str, float]
+    kinds: list[str]
+    source_trials: list[int]
+
+
 class SweepConfig(TrialConfig):
     """Study-level settings on top of :class:`objectives.TrialConfig`.
 
@@ -66,6 +77,10 @@ class SweepConfig(TrialConfig):
     heartbeat_interval: int = Field(default=20, ge=1)
     grace_period: int = Field(default=90, ge=2)
     workers: int = Field(default=1, ge=1)
+    # Set for a confirm study (python -m sweep.confirm): the search study it confirms and
+    # the points it re-runs, instead of sampled trials and anchors.
+    confirms: str | None = None
+    fixed_points: list[FixedPoint] | None = None
 
     @model_validator(mode="before")
     @classmethod

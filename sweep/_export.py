@@ -98,6 +98,40 @@ class TrialPoint(BaseModel):
     xling: float
 
 
+class ConfirmedPointOut(BaseModel):
+    """A re-run point of the confirm study: mean ± sample std over its repeats."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    trial: int
+    mono_ratio: float = Field(ge=0.0, le=1.0)
+    params: dict[str, float]
+    kinds: list[str]
+    source_trials: list[int]
+    same_lang_mean: float
+    same_lang_std: float
+    xling_mean: float
+    xling_std: float
+    repeats: int
+
+
+class Confirmation(BaseModel):
+    """How the answer was confirmed, and how sure it is."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    study_name: str
+    regime: str
+    device: str
+    repeats: int
+    points: list[ConfirmedPointOut]
+    indistinguishable_alphas: list[float]
+    indistinguishable_rule: str
+    search_knee_alpha: float | None
+    search_knee_holds: bool | None
+    verdict: str
+
+
 class BestRatio(BaseModel):
     """The exported choice, as a training script reads it back."""
 
@@ -117,6 +151,9 @@ class BestRatio(BaseModel):
     regime: str = "proxy"
     device: str = "cpu"
     fidelity_warning: str | None = None
+    # Which study the choice was made on: the single-seed search, or its confirm study.
+    source: Literal["search", "confirm"] = "search"
+    confirmation: Confirmation | None = None
     study_name: str
     storage: str
     model_fingerprint: str
@@ -133,9 +170,20 @@ def _point(t: FrozenTrial) -> TrialPoint:
 
 def export_best_ratio(
     study_name: str, storage_url: str, out: Path, rule: Rule = "knee",
-    min_xling: float | None = None, min_same_lang: float | None = None,
+    min_xling: float | None = None, min_same_lang: float | None = None, source: str | None = None,
 ) -> BestRatio:
-    """Choose by ``rule`` and write the YAML file atomically; returns what was written."""
+    """Choose by ``rule`` and write the YAML file atomically; returns what was written.
+
+    ``source``: ``search`` chooses among the search study's trials; ``confirm`` among
+    the points of its confirm study (means over repeats), and the file then carries
+    mean ± std per point, the α that cannot be told apart from the choice and the
+    regime and device that confirmed; ``None`` means confirm when one exists.
+
+    Raises:
+        ConfigError: no such study, no completed trial, or ``confirm`` without a confirm study.
+    """
+    from sweep._confirm import INDISTINGUISHABLE_RULE, load_confirm_study, verdict
+
     try:
         study = optuna.load_study(study_name=study_name, storage=storage_url)
     except KeyError:
@@ -144,17 +192,44 @@ def export_best_ratio(
     record = storage.get_study_record(engine, study_name)
     if record is None:
         raise StorageError(f"study {study_name!r} has no xling-sweep provenance: it was not made by python -m sweep.run")
-    chosen, front = choose_trial(finite_complete(study), rule, min_xling, min_same_lang)
+    confirm = load_confirm_study(storage_url, study_name)
+    if source == "confirm" and confirm is None:
+        raise ConfigError(f"study {study_name!r} has no confirm study: run python -m sweep.confirm --study-name {study_name} "
+                          f"--storage {storage.mask_url(storage_url)} first, or export with --source search")
+    use_confirm = confirm is not None and source != "search" and bool(finite_complete(confirm))
+    if source == "confirm" and not use_confirm:
+        raise ConfigError(f"the confirm study of {study_name!r} has no completed point yet: rerun python -m sweep.confirm to finish it")
+    chosen_from = confirm if use_confirm else study
+    assert chosen_from is not None
+    chosen, front = choose_trial(finite_complete(chosen_from), rule, min_xling, min_same_lang)
     config = {k: v for k, v in with_legacy_defaults(record["config"]).items() if k not in ("storage",)}
     cfg = config_from_record(record["config"], storage=storage_url)
+    confirmation = None
+    if use_confirm:
+        assert confirm is not None
+        confirm_record = storage.get_study_record(engine, confirm.study_name) or {}
+        ccfg = config_from_record(confirm_record.get("config", {}), storage=storage_url) if confirm_record else cfg
+        v = verdict(confirm, rule, min_xling, min_same_lang)
+        confirmation = Confirmation(
+            study_name=confirm.study_name, regime=ccfg.regime, device=ccfg.device, repeats=ccfg.repeats,
+            points=[ConfirmedPointOut(trial=p.trial, mono_ratio=p.mono_ratio, params=p.params, kinds=p.kinds,
+                                      source_trials=p.source_trials, same_lang_mean=p.means[0], same_lang_std=p.stds[0],
+                                      xling_mean=p.means[1], xling_std=p.stds[1], repeats=p.repeats) for p in v.points],
+            indistinguishable_alphas=[p.mono_ratio for p in v.tied], indistinguishable_rule=INDISTINGUISHABLE_RULE,
+            search_knee_alpha=v.search_knee.mono_ratio if v.search_knee else None, search_knee_holds=v.holds,
+            verdict=v.sentence,
+        )
+        config = {k: v for k, v in ccfg.model_dump(mode="json").items() if k not in ("storage", "fixed_points")}
+        cfg = ccfg
     best = BestRatio(
         mono_ratio=chosen.params["mono_ratio"], params=dict(chosen.params), metric_names=list(study.metric_names or []),
         metrics={**{n: v for n, v in zip(study.metric_names or ["objective_1", "objective_2"], chosen.values)},
                  **chosen.user_attrs.get("metrics", {})},
         trial=chosen.number, rule=rule, constraints={"min_xling": min_xling, "min_same_lang": min_same_lang},
-        pareto_set=[_point(t) for t in front], baseline=study.user_attrs.get("baseline_dev", {}),
+        pareto_set=[_point(t) for t in front], baseline=chosen_from.user_attrs.get("baseline_dev", {}),
         training_config=config, regime=cfg.regime, device=str(config.get("device", "cpu")),
-        fidelity_warning=regime_warning(cfg), study_name=study_name, storage=storage.mask_url(storage_url),
+        fidelity_warning=None if use_confirm else regime_warning(cfg), source="confirm" if use_confirm else "search",
+        confirmation=confirmation, study_name=chosen_from.study_name, storage=storage.mask_url(storage_url),
         model_fingerprint=record["model_fingerprint"], data_fingerprint=record["data_fingerprint"],
         code_version=record["code_version"], packages=package_versions(),
         exported_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

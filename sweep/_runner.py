@@ -30,11 +30,18 @@ from objectives import (
     WorkspacePool,
     zero_shot,
 )
-from objectives.objective import ParamSpec, TrialOutcome, run_optuna_trial
+from objectives.objective import ParamSpec, TrialOutcome, objective_values, run_optuna_trial
 from sweep._config import SEARCHABLE, SweepConfig
 from sweep._heartbeat import Heartbeat
 from sweep._provenance import code_version, package_versions
-from sweep._study import admission, check_storage_url, make_rdb_storage, make_sampler, open_study
+from sweep._study import (
+    admission,
+    check_storage_url,
+    make_rdb_storage,
+    make_sampler,
+    open_study,
+    requeue_missing_points,
+)
 from sweep._summary import print_summary
 
 __all__ = ["WEIGHTS_FILE", "artifacts_dir", "run_study"]
@@ -152,6 +159,8 @@ class _WorkerLoop:
             if complete + running >= self.cfg.trials:
                 # Others hold the last slots; wait in case one of them fails or dies.
                 return None, False, min(5.0, float(self.cfg.heartbeat_interval))
+            if self.cfg.fixed_points is not None:
+                requeue_missing_points(self.study, self.cfg, trials)
             return self.study.ask(), False, 0.0
 
     def _show(self, complete: int, trials: list[optuna.trial.FrozenTrial]) -> None:
@@ -199,6 +208,8 @@ class _WorkerLoop:
         macros = first.metrics.macros()
         trial.set_user_attr("seed", first.seed)
         trial.set_user_attr("std", list(outcome.stds))
+        # Per-repeat objectives: the confirm stage's error bars and standard errors come from these.
+        trial.set_user_attr("repeat_values", [list(objective_values(r, self.cfg.xling_metric)) for r in outcome.results])
         trial.set_user_attr("metrics", {k: (None if v != v else round(v, 6)) for k, v in macros.items()})
         trial.set_user_attr("timings", {k: round(v, 2) for k, v in seconds.items()})
         trial.set_user_attr("loss_curve", [round(x, 4) for x in first.losses[:: max(1, len(first.losses) // 50)]])

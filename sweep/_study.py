@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import optuna
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
+from optuna.trial import TrialState
 from sqlalchemy import Engine, select, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
@@ -21,7 +22,8 @@ import storage
 from objectives import ConfigError, StorageError, file_lock
 from sweep._config import SweepConfig, with_legacy_defaults
 
-__all__ = ["admission", "check_storage_url", "make_rdb_storage", "make_sampler", "open_study", "worker_seed"]
+__all__ = ["admission", "check_storage_url", "enqueue_point", "make_rdb_storage", "make_sampler", "open_study",
+           "requeue_missing_points", "worker_seed"]
 
 _log = logging.getLogger(__name__)
 
@@ -128,6 +130,28 @@ def admission(engine: Engine, study_name: str) -> Iterator[None]:
         yield
 
 
+def enqueue_point(study: optuna.Study, cfg: SweepConfig, index: int) -> None:
+    """Queue fixed point ``index`` of a confirm study (its parameters, kinds and source trials)."""
+    assert cfg.fixed_points is not None
+    point = cfg.fixed_points[index]
+    study.enqueue_trial(dict(point.params), user_attrs={"point": index, "kinds": list(point.kinds),
+                                                        "source_trials": list(point.source_trials),
+                                                        "anchor": "anchor" in point.kinds})
+
+
+def requeue_missing_points(study: optuna.Study, cfg: SweepConfig, trials: list[optuna.trial.FrozenTrial]) -> None:
+    """Queue again every fixed point with no COMPLETE, RUNNING or WAITING trial (one that failed).
+
+    A confirm study runs its points and nothing else: without this, a failed point
+    would leave the sampler to draw a new one.
+    """
+    live = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
+    covered = {t.user_attrs.get("point") for t in trials if t.state in live}
+    for index in range(len(cfg.fixed_points or [])):
+        if index not in covered:
+            enqueue_point(study, cfg, index)
+
+
 def worker_seed(seed: int, worker_id: int) -> int:
     """A sampler seed per worker: the same seed everywhere would make workers draw the same α."""
     return int(np.random.SeedSequence([seed, worker_id]).generate_state(1)[0])
@@ -192,7 +216,11 @@ def open_study(
         )
         study.set_metric_names(cfg.metric_names)
         study.set_user_attr("config", cfg.public_dump())
-        for alpha in cfg.anchors:
-            study.enqueue_trial({"mono_ratio": alpha}, user_attrs={"anchor": True}, skip_if_exists=True)
+        if cfg.fixed_points is not None:
+            for index in range(len(cfg.fixed_points)):
+                enqueue_point(study, cfg, index)
+        else:
+            for alpha in cfg.anchors:
+                study.enqueue_trial({"mono_ratio": alpha}, user_attrs={"anchor": True}, skip_if_exists=True)
         storage.save_study_record(engine, cfg.study_name, config=cfg.public_dump(), identity=identity, **provenance)
         return study

@@ -56,8 +56,10 @@ def summary_text(study: optuna.Study, engine: Engine, cfg: SweepConfig) -> str:
     lines.append(f"  {'trial':>5}  {'mono_ratio':>10}  {n1:>14}  {n2:>12}")
     for t in front:
         lines.append(f"  {t.number:>5}  {t.params['mono_ratio']:>10.3f}  {t.values[0]:>14.4f}  {t.values[1]:>12.4f}")
+    if cfg.confirms is not None and complete:
+        lines += _confirm_lines(study, cfg)
     half = [t for t in complete if math.isclose(t.params.get("mono_ratio", -1), 0.5)]
-    if half:
+    if half and cfg.confirms is None:
         t = half[0]
         on_front = t.number in {f.number for f in front}
         where = "on the Pareto front" if on_front else "dominated"
@@ -67,8 +69,24 @@ def summary_text(study: optuna.Study, engine: Engine, cfg: SweepConfig) -> str:
             f"alpha = 0.5 (paper's choice, trial {t.number}): {n1} {t.values[0]:.4f} ({t.values[0] - best1:+.4f} vs best), "
             f"{n2} {t.values[1]:.4f} ({t.values[1] - best2:+.4f} vs best); {where}"
         )
-    lines.append(f"export the chosen ratio: python -m sweep.export --study-name {study.study_name} --storage {storage.mask_url(cfg.storage)} --out best_ratio.yaml")
+    source = cfg.confirms or study.study_name
+    lines.append(f"export the chosen ratio: python -m sweep.export --study-name {source} --storage {storage.mask_url(cfg.storage)} --out best_ratio.yaml")
     return "\n".join(lines)
+
+
+def _confirm_lines(study: optuna.Study, cfg: SweepConfig) -> list[str]:
+    from sweep._confirm import verdict
+
+    v = verdict(study)
+    n1, n2 = cfg.metric_names
+    lines = [f"confirmed points of {cfg.confirms} (mean ± sample std over {cfg.repeats} seed(s)):",
+             f"  {'mono_ratio':>10}  {n1:>20}  {n2:>20}  kinds"]
+    for p in v.points:
+        mark = " <- chosen" if p.trial == v.chosen.trial else (" (cannot be told apart)" if p in v.tied else "")
+        lines.append(f"  {p.mono_ratio:>10.3f}  {p.means[0]:>11.4f} ± {p.stds[0]:.4f}  {p.means[1]:>11.4f} ± {p.stds[1]:.4f}  "
+                     f"{','.join(p.kinds)}{mark}")
+    lines.append(v.sentence)
+    return lines
 
 
 def print_summary(study: optuna.Study, engine: Engine, cfg: SweepConfig) -> None:

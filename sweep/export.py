@@ -24,13 +24,22 @@ def main(argv: list[str] | None = None) -> int:
                         help="knee: Pareto point nearest the utopia after min-max scaling (default)")
     parser.add_argument("--min-xling", type=float, default=None, help="keep trials with cross-lingual mAP >= V")
     parser.add_argument("--min-same-lang", type=float, default=None, help="keep trials with same-language P@k >= V")
+    parser.add_argument("--source", choices=["search", "confirm"], default=None,
+                        help="choose among the search trials or the confirm study's points (default: confirm when "
+                             "python -m sweep.confirm has run, else search)")
     args = parser.parse_args(argv)
     setup_logging()
     check_storage_url(args.storage)
-    best = export_best_ratio(args.study_name, args.storage, args.out, args.rule, args.min_xling, args.min_same_lang)
+    best = export_best_ratio(args.study_name, args.storage, args.out, args.rule, args.min_xling, args.min_same_lang,
+                             source=args.source)
     names = best.metric_names or ["objective 1", "objective 2"]
     print(f"mono_ratio {best.mono_ratio:.4f} (trial {best.trial}, rule {best.rule}): "
           f"{names[0]} {best.metrics[names[0]]:.4f}, {names[1]} {best.metrics[names[1]]:.4f} -> {args.out}")
+    if best.confirmation is not None:
+        print(f"confirmed ({best.confirmation.regime}, {best.confirmation.device}, {best.confirmation.repeats} seeds): "
+              f"{best.confirmation.verdict}")
+    elif best.fidelity_warning:
+        print(best.fidelity_warning)
     return 0
 
 

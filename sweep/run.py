@@ -13,7 +13,7 @@ import yaml
 from sweep._cli import main_guard, setup_logging
 from sweep._config import DEFAULT_STUDY_NAME, SweepConfig, load_config
 
-__all__ = ["main", "build_parser"]
+__all__ = ["build_parser", "default_threads", "main", "spawn_workers"]
 
 # flag -> (config key, type, help). Types: str, int, float, "list" (comma separated), "bool", "yaml".
 # Strings such as "--dropout on" or "--train-layers all" are converted by the pydantic config.
@@ -94,13 +94,18 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def _spawn_workers(cfg: SweepConfig, argv: list[str]) -> list[subprocess.Popen[bytes]]:
-    """Start ``workers - 1`` extra local processes on the same study."""
+def spawn_workers(module: str, workers: int, argv: list[str]) -> list[subprocess.Popen[bytes]]:
+    """Start ``workers - 1`` extra local processes of ``python -m <module>`` on the same study."""
     children = []
-    for worker in range(1, cfg.workers):
-        cmd = [sys.executable, "-m", "sweep.run", *argv, "--workers", "1", "--worker-id", str(worker), "--quiet"]
+    for worker in range(1, workers):
+        cmd = [sys.executable, "-m", module, *argv, "--workers", "1", "--worker-id", str(worker), "--quiet"]
         children.append(subprocess.Popen(cmd, env={**os.environ}))
     return children
+
+
+def default_threads(workers: int) -> int:
+    """torch threads per worker when none are given: the cores shared among the workers."""
+    return max(1, (os.cpu_count() or 1) // workers)
 
 
 @main_guard
@@ -111,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     overrides = _overrides(args)
     cfg = load_config(args.config, overrides)
     if cfg.threads is None:
-        cfg = cfg.model_copy(update={"threads": max(1, (os.cpu_count() or 1) // cfg.workers)})
+        cfg = cfg.model_copy(update={"threads": default_threads(cfg.workers)})
     if args.dry_run:
         from sweep._estimate import print_estimate
 
@@ -119,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from sweep._runner import run_study
 
-    children = _spawn_workers(cfg, argv) if cfg.workers > 1 and args.worker_id is None else []
+    children = spawn_workers("sweep.run", cfg.workers, argv) if cfg.workers > 1 and args.worker_id is None else []
     try:
         run_study(cfg, worker_id=args.worker_id if args.worker_id is not None else (0 if children else None), progress=not args.quiet)
     finally:

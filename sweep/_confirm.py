@@ -1,0 +1,256 @@
+"""The confirm stage: re-run a search study's front, knee and anchors with several seeds.
+
+A single-seed search finds the region; it is no evidence for one α when the front's
+points differ by less than seed noise. ``python -m sweep.confirm`` re-runs the search
+study's Pareto trials (optionally the ``top`` nearest its knee), its knee and the
+anchors, each with ``repeats`` seeds, in a chosen regime (e.g. the search ran
+``proxy`` on a CPU, the confirmation ``full`` on a GPU), as a linked study
+``<study>-confirm`` in the same storage. It is an ordinary study underneath (same
+worker loop, admission lock, heartbeats, identity check and side tables); only its
+trials are fixed points instead of sampled ones.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+import storage
+from objectives import ConfigError
+from sweep._config import FixedPoint, SweepConfig, config_from_record
+from sweep._export import choose_trial, finite_complete, pareto_front
+
+__all__ = [
+    "CONFIRM_SUFFIX",
+    "ConfirmedPoint",
+    "confirm_config",
+    "confirm_points",
+    "confirm_study_name",
+    "ConfirmVerdict",
+    "INDISTINGUISHABLE_RULE",
+    "confirmed_points",
+    "indistinguishable",
+    "load_confirm_study",
+    "search_record",
+    "verdict",
+]
+
+CONFIRM_SUFFIX = "-confirm"
+#: Confirm trials draw fresh training seeds: with the search's seed, repeat 0 would
+#: replay the search trial itself (the split seed is kept, so the split is the same).
+SEED_OFFSET = 1_000_003
+
+
+def confirm_study_name(search_study: str) -> str:
+    return f"{search_study}{CONFIRM_SUFFIX}"
+
+
+def _key(params: dict[str, float]) -> tuple[tuple[str, float], ...]:
+    return tuple(sorted((k, round(float(v), 12)) for k, v in params.items()))
+
+
+def confirm_points(study: optuna.Study, cfg: SweepConfig, top: int | None = None) -> list[FixedPoint]:
+    """The search study's knee, Pareto trials (the ``top`` nearest the knee) and anchors.
+
+    Points with identical parameters are merged (their kinds and source trials joined).
+    Anchors are the configured α values; an anchor trial's full parameter set is used
+    when the search ran one, else ``{"mono_ratio": α}``.
+
+    Raises:
+        ConfigError: the search study has no finite completed trial.
+    """
+    trials = finite_complete(study)
+    knee, front = choose_trial(trials, "knee")
+    if top is not None:
+        values = np.array([t.values for t in trials], dtype=float)
+        low, span = values.min(0), values.max(0) - values.min(0)
+        span[span == 0] = 1.0
+        knee_xy = (np.array(knee.values) - low) / span
+
+        def distance(t: FrozenTrial) -> tuple[float, int]:
+            return float(np.linalg.norm((np.array(t.values) - low) / span - knee_xy)), t.number
+
+        front = sorted(front, key=distance)[:top]
+    points: dict[tuple[tuple[str, float], ...], FixedPoint] = {}
+
+    def add(params: dict[str, float], kind: str, source: int | None) -> None:
+        key = _key(params)
+        old = points.get(key)
+        kinds = ([*old.kinds] if old else []) + ([kind] if not old or kind not in old.kinds else [])
+        sources = sorted({*(old.source_trials if old else []), *([source] if source is not None else [])})
+        points[key] = FixedPoint(params=dict(params), kinds=kinds, source_trials=sources)
+
+    add(knee.params, "knee", knee.number)
+    for t in front:
+        add(t.params, "pareto", t.number)
+    anchor_trials = {round(t.params["mono_ratio"], 12): t for t in trials if t.user_attrs.get("anchor")}
+    for alpha in cfg.anchors:
+        hit = anchor_trials.get(round(alpha, 12))
+        add(hit.params if hit else {"mono_ratio": alpha}, "anchor", hit.number if hit else None)
+    return sorted(points.values(), key=lambda p: (p.params["mono_ratio"], _key(p.params)))
+
+
+def confirm_config(
+    search: SweepConfig, points: list[FixedPoint], *, regime: str | None, device: str, repeats: int,
+    storage_url: str, workers: int = 1, threads: int | None = None, cache_dir: str | None = None,
+    artifacts_dir: str | None = None,
+) -> SweepConfig:
+    """The confirm study's config: the search's data, model, split and objectives; the given regime.
+
+    Training settings come from ``regime``'s recipe (the search's own regime when
+    ``None``, with the search's overrides kept); fixed points replace sampling.
+    """
+    stored = search.model_dump(mode="json")
+    if regime is None or regime == search.regime:
+        training = {k: stored[k] for k in ("regime", "train_layers", "steps", "learning_rate", "warmup_ratio",
+                                           "lr_schedule", "dropout", "train_path", "precision")}
+    else:
+        training = {"regime": regime}
+        for key in ("train_layers", "steps", "learning_rate", "warmup_ratio", "lr_schedule", "dropout", "train_path",
+                    "precision"):
+            stored.pop(key, None)
+    overrides: dict[str, Any] = {
+        **training, "study_name": confirm_study_name(search.study_name), "storage": storage_url, "device": device,
+        "repeats": repeats, "trials": len(points), "anchors": [], "confirms": search.study_name,
+        "fixed_points": [p.model_dump() for p in points], "seed": search.seed + SEED_OFFSET,
+        "split_seed": search.split_seed, "workers": workers, "threads": threads, "keep_weights": "all",
+        "max_failed": max(search.max_failed, len(points)),
+    }
+    if cache_dir is not None:
+        overrides["cache_dir"] = cache_dir
+    if artifacts_dir is not None:
+        overrides["artifacts_dir"] = artifacts_dir
+    return config_from_record(stored, **overrides)
+
+
+def load_confirm_study(storage_url: str, search_study: str) -> optuna.Study | None:
+    """The linked confirm study of ``search_study``, or None when there is none."""
+    name = confirm_study_name(search_study)
+    if name not in optuna.get_all_study_names(storage_url):
+        return None
+    return optuna.load_study(study_name=name, storage=storage_url)
+
+
+@dataclass(frozen=True)
+class ConfirmedPoint:
+    """One fixed point's confirmed objectives over its repeats."""
+
+    trial: int
+    params: dict[str, float]
+    kinds: list[str]
+    source_trials: list[int]
+    means: tuple[float, float]
+    stds: tuple[float, float]
+    sems: tuple[float, float]
+    repeats: int
+
+    @property
+    def mono_ratio(self) -> float:
+        return float(self.params["mono_ratio"])
+
+
+def confirmed_points(study: optuna.Study) -> list[ConfirmedPoint]:
+    """COMPLETE trials of a confirm study as points with mean, sample std and standard error."""
+    out = []
+    for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        if t.values is None or not all(math.isfinite(v) for v in t.values):
+            continue
+        reps = np.array(t.user_attrs.get("repeat_values") or [t.values], dtype=float)
+        n = len(reps)
+        std = reps.std(axis=0, ddof=1) if n > 1 else np.zeros(2)
+        sem = std / math.sqrt(n)
+        out.append(ConfirmedPoint(
+            trial=t.number, params=dict(t.params), kinds=list(t.user_attrs.get("kinds", [])),
+            source_trials=list(t.user_attrs.get("source_trials", [])), means=(float(t.values[0]), float(t.values[1])),
+            stds=(float(std[0]), float(std[1])), sems=(float(sem[0]), float(sem[1])), repeats=n,
+        ))
+    return sorted(out, key=lambda p: (p.mono_ratio, p.trial))
+
+
+#: The rule that decides which confirmed points cannot be told apart from the chosen one.
+INDISTINGUISHABLE_RULE = ("within 2 standard errors on both objectives: |mean_a - mean_b| <= 2 * sqrt(se_a^2 + se_b^2) "
+                          "for same-language P@k and for cross-lingual mAP (se = sample std / sqrt(repeats))")
+
+
+@dataclass(frozen=True)
+class ConfirmVerdict:
+    """What confirmation says about a search study's answer."""
+
+    points: list[ConfirmedPoint]
+    chosen: ConfirmedPoint
+    tied: list[ConfirmedPoint]
+    search_knee: ConfirmedPoint | None
+    holds: bool | None
+
+    @property
+    def sentence(self) -> str:
+        """One sentence for the first lines of a summary or report."""
+        c = self.chosen
+        tied = ", ".join(f"{p.mono_ratio:.3g}" for p in self.tied if p.trial != c.trial)
+        also = f"; α {tied} cannot be told apart from it" if tied else ""
+        if self.search_knee is None:
+            return f"Confirmation picks α = {c.mono_ratio:.3g}{also}."
+        k = self.search_knee.mono_ratio
+        if self.holds:
+            how = "is the confirmed knee" if self.search_knee.trial == c.trial else f"cannot be told apart from the confirmed knee α = {c.mono_ratio:.3g}"
+            return f"The search's knee (α = {k:.3g}) HOLDS: it {how}{also}."
+        return (f"The search's knee (α = {k:.3g}) is OVERTURNED: confirmation picks α = {c.mono_ratio:.3g} "
+                f"and the search's knee is distinguishable from it{also}.")
+
+
+def verdict(confirm_study: optuna.Study, rule: str = "knee", min_xling: float | None = None,
+            min_same_lang: float | None = None) -> ConfirmVerdict:
+    """The confirmed choice (``rule`` over the confirmed means), the points tied with it, and the search knee's fate.
+
+    Raises:
+        ConfigError: the confirm study has no completed point yet.
+    """
+    points = confirmed_points(confirm_study)
+    chosen_trial, _ = choose_trial(finite_complete(confirm_study), rule, min_xling, min_same_lang)  # type: ignore[arg-type]
+    by_trial = {p.trial: p for p in points}
+    chosen = by_trial[chosen_trial.number]
+    tied = [p for p in points if indistinguishable(chosen, p)]
+    knee = next((p for p in points if "knee" in p.kinds), None)
+    holds = None if knee is None else knee.trial == chosen.trial or indistinguishable(chosen, knee)
+    return ConfirmVerdict(points, chosen, tied, knee, holds)
+
+
+def indistinguishable(chosen: ConfirmedPoint, other: ConfirmedPoint, n_se: float = 2.0) -> bool:
+    """``other`` cannot be told apart from ``chosen`` (see :data:`INDISTINGUISHABLE_RULE`)."""
+    for j in range(2):
+        gap = abs(chosen.means[j] - other.means[j])
+        if gap > n_se * math.sqrt(chosen.sems[j] ** 2 + other.sems[j] ** 2):
+            return False
+    return True
+
+
+def search_record(storage_url: str, study_name: str) -> dict[str, Any]:
+    """The stored provenance of the search study, reading only (a wrong name writes nothing).
+
+    Raises:
+        ConfigError: no such database, or no xling-sweep study of that name in it.
+    """
+    from sqlalchemy import inspect as sa_inspect
+    from sqlalchemy.engine import make_url
+
+    url = make_url(storage_url)
+    missing = ConfigError(f"no xling-sweep study named {study_name!r} in {storage.mask_url(storage_url)}: "
+                          "run python -m sweep.run first, or check --study-name/--storage")
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        from pathlib import Path
+
+        if not Path(url.database).expanduser().is_file():
+            raise missing
+    engine = storage.make_engine(storage_url)
+    storage.check_reachable(engine)
+    if not sa_inspect(engine).has_table("sweep_studies"):
+        raise missing
+    record = storage.get_study_record(engine, study_name)
+    if record is None:
+        raise missing
+    return record

@@ -1,0 +1,81 @@
+"""``python -m sweep.confirm``: re-run a study's front, knee and anchors with several seeds."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import optuna
+
+import storage
+from sweep._cli import main_guard, setup_logging
+from sweep._config import DEFAULT_STUDY_NAME, config_from_record
+from sweep._study import check_storage_url
+from sweep.run import default_threads, spawn_workers
+
+__all__ = ["build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m sweep.confirm",
+        description="Re-run a search study's Pareto trials, its knee and the anchors with several seeds, in a chosen "
+        "regime, as the linked study <study>-confirm (same storage). Rerun the same command to resume; "
+        "python -m sweep.export and sweep.report then use it.",
+    )
+    parser.add_argument("--study-name", default=DEFAULT_STUDY_NAME, help=f"the search study (default {DEFAULT_STUDY_NAME})")
+    parser.add_argument("--storage", default="sqlite:///sweep.db", help="its storage URL (default sqlite:///sweep.db)")
+    parser.add_argument("--regime", default=None, help="proxy | full (default: the search study's own regime and settings)")
+    parser.add_argument("--device", default="auto", help="auto (default: cuda when torch sees a GPU), cpu, cuda or cuda:N")
+    parser.add_argument("--repeats", type=int, default=3, help="training seeds per point (default 3)")
+    parser.add_argument("--top", type=int, default=None, help="only the N Pareto trials nearest the knee (default: all)")
+    parser.add_argument("--workers", type=int, default=1, help="local worker processes (default 1)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads per worker (default: cores / workers)")
+    parser.add_argument("--cache-dir", default=None, help="cache for the model, data and activations")
+    parser.add_argument("--artifacts-dir", default=None, help="where trial weights go (default: beside a SQLite file)")
+    parser.add_argument("--worker-id", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--quiet", action="store_true", help="no progress bars or summary")
+    parser.add_argument("--verbose", action="store_true", help="log what happens")
+    return parser
+
+
+@main_guard
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    setup_logging(args.verbose)
+    from objectives import ConfigError
+    from sweep._confirm import confirm_config, confirm_points, search_record
+    from sweep._runner import run_study
+
+    if args.repeats < 1:
+        raise ConfigError(f"--repeats must be at least 1, got {args.repeats}")
+    if args.top is not None and args.top < 1:
+        raise ConfigError(f"--top must be at least 1, got {args.top}")
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1, got {args.workers}")
+    check_storage_url(args.storage)
+    record = search_record(args.storage, args.study_name)
+    search = config_from_record(record["config"], storage=args.storage, device="cpu")
+    if search.confirms is not None:
+        raise ConfigError(f"study {args.study_name!r} is itself a confirm study: pass the search study, {search.confirms!r}")
+    study = optuna.load_study(study_name=args.study_name, storage=args.storage)
+    points = confirm_points(study, search, args.top)
+    cfg = confirm_config(search, points, regime=args.regime, device=args.device, repeats=args.repeats,
+                         storage_url=args.storage, workers=args.workers,
+                         threads=args.threads or default_threads(args.workers), cache_dir=args.cache_dir,
+                         artifacts_dir=args.artifacts_dir)
+    children = spawn_workers("sweep.confirm", cfg.workers, argv) if cfg.workers > 1 and args.worker_id is None else []
+    try:
+        run_study(cfg, worker_id=args.worker_id if args.worker_id is not None else (0 if children else None),
+                  progress=not args.quiet)
+    finally:
+        codes = [child.wait() for child in children]
+    if not args.quiet:
+        print(f"confirm study {cfg.study_name} in {storage.mask_url(args.storage)}: export the answer with "
+              f"python -m sweep.export --study-name {args.study_name} --storage {storage.mask_url(args.storage)}")
+    return max([0, *codes])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

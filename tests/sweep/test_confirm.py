@@ -1,0 +1,171 @@
+"""The confirm stage: fixed points with several seeds, exact counts, resume, identity, export."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+import yaml
+from optuna.distributions import FloatDistribution
+from optuna.trial import TrialState, create_trial
+
+import storage
+from sweep._confirm import ConfirmedPoint, confirm_study_name, indistinguishable, verdict
+from tests.storage_backends import unique_study_name
+from tests.sweep.conftest import run_cli
+
+HEARTBEAT = "heartbeat_interval: 1\ngrace_period: 3\n"
+
+
+def _search(tmp_path: Path, tiny_args: list[str], trials: int = 4) -> tuple[str, str]:
+    """A small search study made by the CLI (anchors 0, 0.5, 1 plus sampled trials)."""
+    url = f"sqlite:///{tmp_path / 'sweep.db'}"
+    name = unique_study_name("search")
+    config = tmp_path / "hb.yaml"
+    config.write_text(HEARTBEAT)
+    done = run_cli("sweep.run", ["--trials", str(trials), "--storage", url, "--study-name", name, "--config", str(config),
+                                 "--learning-rate", "1e-3", *tiny_args], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    return url, name
+
+
+def _confirm_args(url: str, name: str, tiny_args: list[str], *extra: str) -> list[str]:
+    cache = tiny_args[tiny_args.index("--cache-dir") + 1]
+    return ["--study-name", name, "--storage", url, "--cache-dir", cache, "--device", "cpu", "--quiet", *extra]
+
+
+def _points_done(url: str, name: str) -> tuple[optuna.Study, list[optuna.trial.FrozenTrial]]:
+    confirm = optuna.load_study(study_name=confirm_study_name(name), storage=url)
+    return confirm, [t for t in confirm.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
+
+
+def test_confirm_reruns_front_knee_and_anchors_and_export_reads_it(tiny_args: list[str], tmp_path: Path) -> None:
+    url, name = _search(tmp_path, tiny_args)
+    done = run_cli("sweep.confirm", _confirm_args(url, name, tiny_args, "--repeats", "2"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    search = optuna.load_study(study_name=name, storage=url)
+    confirm, complete = _points_done(url, name)
+    alphas = sorted(t.params["mono_ratio"] for t in complete)
+    # Every anchor and every Pareto trial of the search is a point, each run exactly once.
+    front = {round(t.params["mono_ratio"], 12) for t in search.best_trials}
+    assert front | {0.0, 0.5, 1.0} == {round(a, 12) for a in alphas}
+    assert len(alphas) == len(set(alphas)) == len(confirm.get_trials(deepcopy=False))
+    assert sum("knee" in t.user_attrs["kinds"] for t in complete) == 1
+    for t in complete:
+        reps = t.user_attrs["repeat_values"]
+        assert len(reps) == 2 and reps[0] != reps[1], "two different seeds per point"
+        assert t.values[0] == pytest.approx((reps[0][0] + reps[1][0]) / 2)
+    # Fresh seeds: repeat 0 does not replay the search trial of the same alpha.
+    by_alpha = {t.params["mono_ratio"]: t for t in search.trials if t.state == TrialState.COMPLETE}
+    assert all(t.user_attrs["repeat_values"][0] != list(by_alpha[t.params["mono_ratio"]].values) for t in complete)
+    # Same storage, same metric names: optuna-dashboard lists it beside the search study.
+    assert confirm.metric_names == search.metric_names
+    record = storage.get_study_record(storage.make_engine(url), confirm.study_name)
+    assert record is not None and record["config"]["confirms"] == name
+
+    out = tmp_path / "best.yaml"
+    exported = run_cli("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out)])
+    assert exported.returncode == 0, exported.stderr
+    data = yaml.safe_load(out.read_text())
+    assert data["source"] == "confirm"
+    conf = data["confirmation"]
+    assert conf["repeats"] == 2 and conf["regime"] == "proxy" and conf["device"] == "cpu"
+    assert len(conf["points"]) == len(complete)
+    assert data["mono_ratio"] in conf["indistinguishable_alphas"]
+    assert all(p["same_lang_std"] >= 0 and p["repeats"] == 2 for p in conf["points"])
+    assert conf["search_knee_holds"] in (True, False) and ("HOLDS" in conf["verdict"] or "OVERTURNED" in conf["verdict"])
+    searched = run_cli("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out), "--source", "search"])
+    assert searched.returncode == 0, searched.stderr
+    assert yaml.safe_load(out.read_text())["source"] == "search"
+
+
+def test_confirm_resumes_after_sigkill_with_exact_counts(tiny_args: list[str], tmp_path: Path) -> None:
+    url, name = _search(tmp_path, tiny_args)
+    args = _confirm_args(url, name, tiny_args, "--repeats", "2")
+    killed = run_cli("sweep.confirm", args, env={"SWEEP_FAULT": "during-train:3"}, cwd=tmp_path)
+    assert killed.returncode == -signal.SIGKILL
+    time.sleep(4)  # past the grace period: the dead worker's trial is stale
+    rerun = run_cli("sweep.confirm", args, cwd=tmp_path)
+    assert rerun.returncode == 0, rerun.stderr
+    confirm, complete = _points_done(url, name)
+    points = [t.user_attrs["point"] for t in complete]
+    assert sorted(points) == list(range(len(points))), "each point COMPLETE exactly once"
+    assert not [t for t in confirm.get_trials(deepcopy=False) if t.state in (TrialState.RUNNING, TrialState.WAITING)]
+    cells = storage.metric_cells(storage.make_engine(url), confirm.study_name, split="dev")
+    assert set(cells.trial_number) == {t.number for t in complete}
+    assert set(cells.repeat) == {0, 1}
+    again = run_cli("sweep.confirm", args, cwd=tmp_path)  # complete: a rerun adds nothing
+    assert again.returncode == 0, again.stderr
+    assert len(_points_done(url, name)[1]) == len(complete)
+
+
+def test_confirm_refuses_changed_identity_and_bad_input(tiny_args: list[str], tmp_path: Path) -> None:
+    url, name = _search(tmp_path, tiny_args, trials=3)
+    first = run_cli("sweep.confirm", _confirm_args(url, name, tiny_args, "--repeats", "2"), cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    for extra, word in ((["--repeats", "3"], "repeats"), (["--regime", "full"], "regime")):
+        changed = run_cli("sweep.confirm", _confirm_args(url, name, tiny_args, *extra), cwd=tmp_path)
+        assert changed.returncode == 2, changed.stderr
+        lines = changed.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: ") and word in lines[0], changed.stderr
+    confirm, complete = _points_done(url, name)
+    assert all(len(t.user_attrs["repeat_values"]) == 2 for t in complete), "a refused run touches nothing"
+    missing_db = tmp_path / "elsewhere.db"
+    for args, message in ((["--study-name", "nope", "--storage", url], "no xling-sweep study named 'nope'"),
+                          (["--study-name", name, "--storage", f"sqlite:///{missing_db}"], "no xling-sweep study"),
+                          (["--study-name", name, "--storage", url, "--repeats", "0"], "--repeats must be at least 1"),
+                          (["--study-name", confirm.study_name, "--storage", url], "is itself a confirm study")):
+        bad = run_cli("sweep.confirm", [*args, "--quiet"], cwd=tmp_path)
+        assert bad.returncode == 2, bad.stderr
+        lines = bad.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], bad.stderr
+    assert not missing_db.exists(), "a wrong storage is never created"
+
+
+def _point(trial: int, alpha: float, means: tuple[float, float], sems: tuple[float, float]) -> ConfirmedPoint:
+    return ConfirmedPoint(trial=trial, params={"mono_ratio": alpha}, kinds=[], source_trials=[], means=means,
+                          stds=(sems[0] * 3 ** 0.5, sems[1] * 3 ** 0.5), sems=sems, repeats=3)
+
+
+def test_indistinguishable_rule_on_constructed_numbers() -> None:
+    chosen = _point(0, 0.5, (0.700, 0.500), (0.003, 0.004))
+    # Gap 0.008 on objective 1 against 2 * sqrt(0.003² + 0.003²) = 0.0085: within.
+    assert indistinguishable(chosen, _point(1, 0.6, (0.692, 0.495), (0.003, 0.004)))
+    # Gap 0.009 > 0.0085 on objective 1 alone is enough to tell them apart.
+    assert not indistinguishable(chosen, _point(2, 0.7, (0.691, 0.500), (0.003, 0.004)))
+    # Objective 2: gap 0.012 against 2 * sqrt(0.004² + 0.004²) = 0.0113.
+    assert not indistinguishable(chosen, _point(3, 0.8, (0.700, 0.512), (0.003, 0.004)))
+    # With one repeat (no spread measured) only identical means are indistinguishable.
+    assert not indistinguishable(_point(4, 0.1, (0.7, 0.5), (0.0, 0.0)), _point(5, 0.2, (0.7001, 0.5), (0.0, 0.0)))
+    assert indistinguishable(chosen, chosen)
+
+
+def _confirm_study(points: list[tuple[float, list[list[float]], list[str]]]) -> optuna.Study:
+    """A real (in-memory) Optuna study holding confirm trials with per-repeat values."""
+    study = optuna.create_study(directions=["maximize", "maximize"])
+    for alpha, reps, kinds in points:
+        means = [sum(r[j] for r in reps) / len(reps) for j in range(2)]
+        study.add_trial(create_trial(params={"mono_ratio": alpha}, distributions={"mono_ratio": FloatDistribution(0, 1)},
+                                     values=means, user_attrs={"repeat_values": reps, "kinds": kinds}))
+    return study
+
+
+def test_verdict_says_whether_the_search_knee_holds() -> None:
+    noisy = [[0.700, 0.55], [0.690, 0.54], [0.710, 0.56]]  # std 0.01: wide error bars
+    holds = _confirm_study([(0.0, [[0.66, 0.57], [0.661, 0.571], [0.659, 0.569]], ["anchor"]),
+                            (0.1, noisy, ["knee", "pareto"]),
+                            (0.2, [[0.702, 0.552], [0.692, 0.542], [0.712, 0.562]], ["pareto"]),
+                            (1.0, [[0.72, 0.40], [0.721, 0.401], [0.719, 0.399]], ["anchor"])])
+    v = verdict(holds)
+    assert v.holds is True and v.search_knee is not None and v.search_knee.mono_ratio == 0.1
+    assert "HOLDS" in v.sentence
+    # The knee's neighbours within 2 standard errors are reported with it.
+    assert {p.mono_ratio for p in v.tied} >= {0.1, 0.2} and 0.0 not in {p.mono_ratio for p in v.tied}
+    tight = [[0.60, 0.50], [0.601, 0.501], [0.599, 0.499]]
+    overturned = _confirm_study([(0.05, tight, ["knee", "pareto"]),
+                                 (0.75, [[0.68, 0.56], [0.681, 0.561], [0.679, 0.559]], ["anchor"])])
+    v = verdict(overturned)
+    assert v.holds is False and v.chosen.mono_ratio == 0.75 and "OVERTURNED" in v.sentence
