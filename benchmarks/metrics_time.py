@@ -1,6 +1,6 @@
 """Time every retrieval metric at full XQuAD-R size from precomputed embeddings.
 
-Shape of the default evaluation (DESIGN "Data"): 11 languages x 1190 questions =
+Shape of the default evaluation (docs/design.md, "Data"): 11 languages x 1190 questions =
 13,090 queries, a pool of ~13,014 candidate sentences (~1,183 per language),
 d = 384, every question answered in all 11 languages (11 relevant per query in the
 pooled setting) and answer sentences shared between questions roughly as in XQuAD-R (656 of

@@ -1,7 +1,7 @@
 """Naive trial vs this project's trial: wall time (train / encode / metrics), peak RSS, objectives.
 
 The naive trial is the same trial without the project's speed-ups: all transformer
-layers trainable (embedding table frozen, DESIGN settled detail 10), a plain
+layers trainable (embedding table frozen, docs/design.md, "K = all layers"), a plain
 transformers forward on token ids for every step (no activation cache), the same
 HybridBatchSampler batches (same seed and alpha), steps, batch size, learning rate
 and temperature, dropout off as in ``objectives._train.fine_tune``; then a full

@@ -1,7 +1,7 @@
 """Search efficiency: hypervolume after 10, 20, 40 trials for TPE, NSGA-II, random and a grid, on a surrogate.
 
 Real trials cost a minute each, so the samplers query a surrogate built from real,
-measured trials (DESIGN, settled detail 19):
+measured trials (docs/design.md, "Search-efficiency surrogate"):
 
 - mean(alpha): Gaussian-kernel (Nadaraya-Watson) smoothing, bandwidth ``--bandwidth``,
   of the COMPLETE trials of a real study (params ``mono_ratio``; values

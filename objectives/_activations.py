@@ -3,7 +3,7 @@
 A trial trains only the top K layers, so the output of the frozen bottom
 ``L - K`` layers for every text (all questions and the whole candidate pool) is the
 same in every trial. It is computed once, stored as fp16 (unpadded, one row per
-token) and memory-mapped by every worker (DESIGN, "Speed: frozen bottom, cached
+token) and memory-mapped by every worker (docs/design.md, "Frozen bottom and cached
 activations").
 """
 

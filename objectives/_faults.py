@@ -1,4 +1,4 @@
-"""Deterministic fault injection for the reliability tests (DESIGN, settled detail 17).
+"""Deterministic fault injection for the reliability tests (docs/design.md, "Faults").
 
 ``SWEEP_FAULT=<point>`` makes the process SIGKILL itself when it reaches ``<point>``;
 ``SWEEP_FAULT=<point>:<n>`` does so the n-th time (1-based). Unset in normal use.

@@ -1,7 +1,7 @@
 """Reads and writes of the side tables; reads return pandas DataFrames.
 
 Reads of trial cells join Optuna's ``trials`` table and keep only COMPLETE trials, so
-a trial that died after writing its cells never shows up (DESIGN, settled detail 8).
+a trial that died after writing its cells never shows up (docs/design.md, "Writes and orphans").
 """
 
 from __future__ import annotations

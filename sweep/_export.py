@@ -1,7 +1,7 @@
 """Choose a mono ratio from the Pareto front and write it, with provenance, to YAML.
 
 Multi-objective studies have no ``best_params``; this is the answer a training
-script reads (DESIGN, "Export and report"; settled detail 13).
+script reads (docs/design.md, "Export rules").
 """
 
 from __future__ import annotations

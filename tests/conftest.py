@@ -26,7 +26,7 @@ def xquad_dir() -> Path:
 def xquad_path() -> Path:
     path = xquad_dir()
     if not (path / "en.json").is_file():
-        pytest.fail(f"XQuAD-R not found at {path}: set SWEEP_DATA_DIR or put ../shared beside the repo")
+        pytest.fail(f"XQuAD-R not found at {path}: set SWEEP_DATA_DIR to a folder holding xquad-r/ (see docs/data.md)")
     return path
 
 

@@ -1,7 +1,7 @@
 """Find the data folder, or fetch the pinned XQuAD-R release into the user cache.
 
 :func:`resolve_data_dir` answers "which folder holds the ``<lang>.json`` files?" in
-this order (DESIGN, "Data" and settled detail 15):
+this order (docs/data.md; docs/design.md, "Data" and "Environment knobs"):
 
 1. the ``data`` argument (the ``--data DIR`` flag);
 2. ``$SWEEP_DATA_DIR``;
@@ -44,7 +44,7 @@ __all__ = [
 _log = logging.getLogger(__name__)
 
 #: Commit of google-research-datasets/lareqa whose ``xquad-r/`` files are pinned
-#: (``../shared/data/lareqa/SOURCE.md``).
+#: (``docs/data.md``).
 PINNED_COMMIT = "9bc8c7fb6dd8d01d72a05a93c2cb96882b0d299c"
 
 #: Download base such that ``<base>/xquad-r/<lang>.json`` is a pinned file.

@@ -251,7 +251,7 @@ def _sentence_holding(breaks: list[tuple[int, int]], position: int) -> int | Non
     """Index of the sentence whose half-open range ``[start, end)`` holds ``position``.
 
     Half-open, so a position on a boundary shared by two sentences belongs to the later
-    one (DESIGN, settled detail 5; 29 zh questions of XQuAD-R sit on such a boundary).
+    one (docs/design.md, "Sentence breaks"; 29 zh questions of XQuAD-R sit on such a boundary).
     """
     for idx, (start, end) in enumerate(breaks):
         if start <= position < end:

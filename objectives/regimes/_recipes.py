@@ -11,7 +11,7 @@ one; the regime's name and the resolved values are part of a study's identity.
   lr 5e-5, constant, dropout off). Cheap, but it ranks the mono ratio differently
   from real fine-tuning (see :mod:`objectives.regimes._fidelity`).
 - ``full``: what a team's real training run does: every transformer layer trains
-  (the embedding table stays frozen, as in the design's "K = all layers"), the
+  (the embedding table stays frozen; docs/design.md, "K = all layers"), the
   model's own dropout is on, the learning rate warms up linearly over the first
   10 % of steps and then decays linearly to zero (the default schedule of
   transformers' ``Trainer`` and sentence-transformers' ``fit``). 200 steps at
@@ -71,7 +71,7 @@ REGIMES: dict[str, Recipe] = {
 }
 
 #: The regime a CPU study gets when none is named. Only a regime the fidelity
-#: benchmark shows to rank α like ``full`` may take this place (DESIGN revision R2);
+#: benchmark shows to rank α like ``full`` may take this place (docs/design.md, "Regimes");
 #: none has been shown so yet, so it stays the fast proxy and every CPU study's
 #: summary and report say so in their first lines.
 CPU_DEFAULT_REGIME = "proxy"

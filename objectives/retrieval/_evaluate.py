@@ -29,7 +29,7 @@ from objectives.retrieval._settings import cell_means, language_means
 
 __all__ = ["MUL_RECALL_K", "evaluate_embeddings"]
 
-#: Cut-off of the stored Mul. recall (DESIGN "Metrics": "also R@10").
+#: Cut-off of the stored Mul. recall (docs/design.md, "Metrics": "also R@10").
 MUL_RECALL_K = 10
 
 
@@ -51,8 +51,8 @@ def evaluate_embeddings(
     with ``(g, c)`` among the relevance pairs. Ranking: score (inner product of
     float32 vectors; cosine for L2-normalised ones) descending, ties by candidate
     index ascending. AP over the full ranking, P@k, R@k per query and pool; a query
-    with no relevant candidate in a pool is skipped there (DESIGN "Metrics",
-    settled details 6-7; LAReQA, Roy et al. 2020, arXiv:2004.05484):
+    with no relevant candidate in a pool is skipped there (docs/design.md, "Metrics",
+    "Partial coverage", "Cells and language bias"; LAReQA, Roy et al. 2020, arXiv:2004.05484):
 
     - cell ``(X, Y)``: queries of language X against the candidates of language Y
       (``X == Y``: Mo., else Cr.); mAP, P@k, R@k, query count;

@@ -28,7 +28,7 @@ def language_bias(
     (Roy et al. 2020, arXiv:2004.05484) asks for language-agnostic retrieval,
     where every language's answer outranks every non-answer, and arXiv:2408.10536
     reports language bias in the multilingual setting; this rank-spread measure
-    is the project's own definition (DESIGN "Metrics", settled detail 7). Only
+    is the project's own definition (docs/design.md, "Metrics" and "Cells and language bias"). Only
     queries with answers in at least two languages have a bias; others NaN.
 
     Args:

@@ -19,7 +19,7 @@ def precision_at_k(ranks: NDArray[np.integer], k: int) -> NDArray[np.float64]:
 
     always divided by ``k`` (as trec_eval's ``P_k``, even when the pool or
     :math:`|R|` is smaller than ``k``). Objective 1 of the study is its macro mean
-    in LAReQA's same-language setting Mo. (``same_lang_p@k``, DESIGN "Metrics";
+    in LAReQA's same-language setting Mo. (``same_lang_p@k``, docs/design.md, "Metrics";
     settings from Roy et al. 2020, arXiv:2004.05484). A query without relevant
     candidate in the pool is skipped: NaN.
 

@@ -1,6 +1,6 @@
 """Exact ranks of relevant candidates, counted over full score rows (no sort).
 
-Ranking rule (DESIGN, "Metrics"): candidates are ordered by score descending, ties
+Ranking rule (docs/design.md, "Ranking and ties"): candidates are ordered by score descending, ties
 broken by global candidate index ascending. Candidate ``c`` therefore *outranks*
 relevant candidate ``r`` iff
 

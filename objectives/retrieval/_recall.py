@@ -19,7 +19,7 @@ def recall_at_k(ranks: NDArray[np.integer], k: int) -> NDArray[np.float64]:
 
     (trec_eval ``recall_k``); :math:`|R|` counts the relevant candidates *in the
     pool*. With one relevant candidate per query, R@1 = P@1. The study stores R@k
-    per cell and R@10 in LAReQA's pooled setting Mul. (DESIGN "Metrics"; Roy et
+    per cell and R@10 in LAReQA's pooled setting Mul. (docs/design.md, "Metrics"; Roy et
     al. 2020, arXiv:2004.05484), where every language's answer is relevant. A
     query without relevant candidate in the pool is skipped: NaN.
 

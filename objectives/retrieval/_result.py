@@ -36,7 +36,7 @@ def _from_json(value: float | None) -> float:
 
 @dataclass(frozen=True, eq=False)
 class EvalResult:
-    """All retrieval metrics of one evaluation (DESIGN "Metrics").
+    """All retrieval metrics of one evaluation (docs/design.md, "Metrics").
 
     Matrices are ``[L, L]`` with rows = query language and columns = candidate
     language, in the order of ``languages``: the diagonal is Mo. (same language),

@@ -16,7 +16,7 @@ def search(
 
     Candidates are ordered by inner product descending (cosine similarity for
     L2-normalised vectors), ties by candidate index ascending — the ranking rule
-    of DESIGN "Metrics". faiss itself returns tied candidates in no guaranteed
+    of docs/design.md, "Ranking and ties". faiss itself returns tied candidates in no guaranteed
     order and may cut a tie group at position ``k``; so each row is fetched with a
     margin, widened until the tie group at position ``k`` is complete, and then
     re-ordered by ``(-score, index)``.

@@ -4,7 +4,7 @@ The multilingual candidate pool and mAP are LAReQA's (Roy et al. 2020, "LAReQA:
 Language-agnostic answer retrieval from a multilingual pool", arXiv:2004.05484);
 the three settings are those of the hybrid-batch-training paper (arXiv:2408.10536:
 monolingual, cross-lingual, multilingual retrieval on XQuAD-R); the exact rules
-are DESIGN "Metrics" / settled detail 7:
+are docs/design.md, "Metrics" and "Cells and language bias":
 
 - **Mo.** (same language): queries :math:`Q_X` against pool :math:`C_X`; one value
   per language, macro mean over languages. Cell ``(X, X)``.

@@ -98,7 +98,7 @@ def test_all_layers_equals_ordinary_fine_tuning_step_for_step(ws_all_layers: Wor
     sampler = HybridBatchSampler(ws.train_items, ws.train_languages, cfg.batch_size, 0.5, seed=3)
     forward_losses = fine_tune(forward, sampler, steps=5, learning_rate=1e-3, temperature=0.05)
 
-    # Ordinary fine-tuning: the whole model on token ids, embedding table frozen (settled detail 10).
+    # Ordinary fine-tuning: the whole model on token ids, embedding table frozen (docs/design.md, "K = all layers").
     model = copy.deepcopy(ws.encoder.model)
     model.eval()
     for p in model.embeddings.parameters():

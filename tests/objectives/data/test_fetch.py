@@ -308,7 +308,7 @@ def test_explicit_env_mapping_replaces_os_environ(tmp_path: Path, cache: Path) -
 def test_sibling_shared_copy_found_without_env_or_argument(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """DESIGN settled detail 15: the default lookup finds ../shared beside the checkout."""
+    """The default lookup finds a sibling shared/data/lareqa folder beside the checkout (docs/data.md)."""
     monkeypatch.delenv("SWEEP_DATA_DIR", raising=False)
     monkeypatch.setenv("SWEEP_CACHE_DIR", str(tmp_path / "empty-cache"))
     # Any download attempt would fail loudly, so success proves the sibling was used.

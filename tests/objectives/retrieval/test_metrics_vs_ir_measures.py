@@ -1,6 +1,6 @@
 """AP, P@k and R@k against ir_measures (trec_eval through pytrec_eval), ties included.
 
-trec_eval orders tied scores by document id DESCENDING (DESIGN, settled detail 18).
+trec_eval orders tied scores by document id DESCENDING (docs/design.md, "Reference metrics (trec_eval tie order)").
 The spec breaks ties by candidate index ASCENDING, so candidate ``j`` of ``n`` gets
 the zero-padded id ``d{n - 1 - j}``: trec_eval's tie order then is the spec's, and
 the raw (tied) scores can be handed over unchanged. A second check gives ir_measures
