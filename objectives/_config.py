@@ -31,6 +31,7 @@ class TrialConfig(BaseModel):
     model: str = DEFAULT_MODEL
     data: str | None = None
     train_data: str | None = None
+    distractors: str | None = None
     languages: list[str] | None = None
     split_seed: int = 0
     split_fractions: tuple[float, float, float] = (0.5, 0.25, 0.25)

@@ -15,8 +15,7 @@ import torch
 from objectives._activations import ActivationCache, build_activation_cache, cache_key
 from objectives._config import TrialConfig
 from objectives._errors import ConfigError
-from objectives.data import LareqaData, assign_splits, load_lareqa, split_qids
-from objectives.data import resolve_data_dir
+from objectives.data import LareqaData, assign_splits, load_data, split_qids
 from objectives.encoder import Encoder, load_encoder
 from objectives.regimes import CachedEncoder, ForwardEncoder, TrialEncoder
 from objectives.samplers import TrainItem
@@ -149,7 +148,7 @@ def prepare_workspace(config: TrialConfig, progress: bool = True) -> Workspace:
     check_device(config.device)
     if config.threads:
         torch.set_num_threads(config.threads)
-    data = load_lareqa(resolve_data_dir(config.data), config.languages)
+    data = load_data(config.data, config.languages, config.distractors)
     splits = assign_splits(data, config.split_seed, config.split_fractions)
     query_prefix, passage_prefix = config.prefixes()
     encoder = load_encoder(
@@ -158,7 +157,7 @@ def prepare_workspace(config: TrialConfig, progress: bool = True) -> Workspace:
     )
     layers = len(encoder.model.encoder.layer)
     k = resolve_train_layers(config, layers)
-    train_data = load_lareqa(resolve_data_dir(config.train_data), config.languages) if config.train_data else None
+    train_data = load_data(config.train_data, config.languages) if config.train_data else None
     texts_q, texts_c = _texts(data, config)
     if train_data is not None:
         train_q, train_c = _texts(train_data, config)

@@ -131,9 +131,11 @@ class SweepConfig(TrialConfig):
 
     def identity(self) -> dict[str, Any]:
         """Settings that define what the study's numbers mean; a rerun may not change them."""
+        # data and distractors are paths: what they hold enters the identity as the runner's
+        # data_fingerprint (the distractors' bytes are hashed into it), so a moved file still resumes.
         budget = {"trials", "storage", "study_name", "sampler", "max_failed", "keep_weights", "artifacts_dir",
                   "heartbeat_interval", "grace_period", "workers", "device", "threads", "cache_dir",
-                  "eval_batch_size", "data", "train_data", "seed"}
+                  "eval_batch_size", "data", "train_data", "distractors", "seed"}
         return {k: v for k, v in self.model_dump(mode="json").items() if k not in budget}
 
 

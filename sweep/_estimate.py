@@ -6,7 +6,7 @@ The rates are those recorded in benchmarks/README.md for multilingual-e5-small o
 
 from __future__ import annotations
 
-from objectives.data import load_lareqa, resolve_data_dir
+from objectives.data import load_data
 from sweep._config import SweepConfig
 
 __all__ = ["estimate", "print_estimate"]
@@ -23,7 +23,7 @@ _LAYERS = 12
 
 def estimate(cfg: SweepConfig) -> dict[str, float]:
     """Seconds for the one-time cache, per trial and in total; cache megabytes."""
-    data = load_lareqa(resolve_data_dir(cfg.data), cfg.languages)
+    data = load_data(cfg.data, cfg.languages, cfg.distractors)
     texts = len(data.questions) + len(data.candidates)
     eval_questions = len(data.questions) * cfg.split_fractions[1]
     k = _LAYERS if cfg.train_layers == "all" else min(int(cfg.train_layers), _LAYERS)

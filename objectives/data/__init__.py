@@ -1,4 +1,4 @@
-"""Data: locate or fetch LAReQA files, load them into tables, split by article."""
+"""Data: locate or fetch LAReQA files, read LAReQA folders or pairs tables into the same tables, split by article."""
 
 from objectives.data._fetch import (
     DEFAULT_DATA_URL,
@@ -9,6 +9,8 @@ from objectives.data._fetch import (
     sha256_file,
 )
 from objectives.data._lareqa import LareqaData, available_languages, load_lareqa
+from objectives.data._load import load_data
+from objectives.data._pairs import is_pairs_source, load_pairs
 from objectives.data._split import SPLITS, assign_splits, split_qids
 
 __all__ = [
@@ -20,7 +22,10 @@ __all__ = [
     "LareqaData",
     "assign_splits",
     "available_languages",
+    "is_pairs_source",
+    "load_data",
     "load_lareqa",
+    "load_pairs",
     "resolve_data_dir",
     "sha256_file",
     "split_qids",

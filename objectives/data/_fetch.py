@@ -80,8 +80,8 @@ _CHUNK = 1 << 20
 _DEFAULT_TIMEOUT = 60.0
 
 _DATA_FIX = (
-    "pass --data pointing at a LAReQA folder (one <lang>.json per language) "
-    "or unset it to use the default XQuAD-R"
+    "pass --data pointing at a LAReQA folder (one <lang>.json per language) or a pairs table "
+    "(.jsonl, .json, .csv or .parquet file, or a save_to_disk folder), or unset it to use the default XQuAD-R"
 )
 _ENV_FIX = (
     "point SWEEP_DATA_DIR at a LAReQA folder (one <lang>.json per language) "

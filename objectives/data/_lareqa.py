@@ -19,6 +19,7 @@ from typing import Any
 import datasets
 
 from objectives._errors import DataError
+from objectives.data._common import article_groups, isolated_language
 
 __all__ = ["LareqaData", "load_lareqa", "available_languages"]
 
@@ -35,10 +36,11 @@ class LareqaData:
     Attributes:
         languages: language codes in load order.
         questions: columns ``qid``, ``lang``, ``text``, ``article``, ``group``.
-            ``article`` is ``"<lang>/<index>"``; ``group`` is the connected component of
-            qids that share an article in any language (the unit of splitting).
+            ``article`` is ``"<lang>/<index>"`` (a pairs table's ``article`` column, or
+            the qid, for :func:`objectives.data.load_pairs`); ``group`` is the connected
+            component of qids that share an article in any language (the unit of splitting).
         candidates: columns ``lang``, ``text``, ``context``, ``article``; the row index
-            is the candidate id.
+            is the candidate id (distractors have article ``""``).
         relevance: columns ``qid``, ``lang``, ``cid``: the answer sentence of ``qid``
             in language ``lang``.
         fingerprint: sha256 over the loader version and the bytes of the files read.
@@ -79,7 +81,7 @@ def load_lareqa(folder: str | Path, languages: Sequence[str] | None = None) -> L
     for lang in langs:
         tables.add_language(lang, parsed[lang], folder / f"{lang}.json")
     tables.check(langs, folder)
-    groups = _article_groups(tables.q_qid, tables.q_article)
+    groups = article_groups(tables.q_qid, tables.q_article)
     return LareqaData(
         languages=tuple(langs),
         questions=datasets.Dataset.from_dict(
@@ -203,15 +205,12 @@ class _Tables:
                 raise DataError(
                     f"{folder / (lang + '.json')} has no questions: add its qas or leave the language out with --languages"
                 )
-        if len(langs) < 2:
-            return
-        for lang in langs:
-            others = set().union(*(self.qids_by_lang[o] for o in langs if o != lang))
-            if not (self.qids_by_lang[lang] & others):
-                raise DataError(
-                    f"{folder / (lang + '.json')} shares no question id with the other languages: "
-                    "parallel files must use the same qids (or load it on its own with --languages)"
-                )
+        lonely = isolated_language(langs, self.qids_by_lang)
+        if lonely is not None:
+            raise DataError(
+                f"{folder / (lonely + '.json')} shares no question id with the other languages: "
+                "parallel files must use the same qids (or load it on its own with --languages)"
+            )
         for lang, count in self.unanswerable.items():
             if count:
                 _log.warning("%s: %d question(s) have an answer_start outside every sentence; they are not evaluated", lang, count)
@@ -257,22 +256,3 @@ def _sentence_holding(breaks: list[tuple[int, int]], position: int) -> int | Non
         if start <= position < end:
             return idx
     return None
-
-
-def _article_groups(qids: list[str], articles: list[str]) -> dict[str, int]:
-    """Connected components of qids, linking qids that share an article in any language."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    first_in_article: dict[str, str] = {}
-    for qid, article in zip(qids, articles):
-        anchor = first_in_article.setdefault(article, qid)
-        parent[find(qid)] = find(anchor)
-    roots = sorted({find(q) for q in qids})
-    index = {root: i for i, root in enumerate(roots)}
-    return {q: index[find(q)] for q in qids}

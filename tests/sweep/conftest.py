@@ -23,16 +23,28 @@ def tiny_args(tiny_model_dir: Path, xquad_path: Path, sweep_cache: Path) -> list
             "--steps", "3", "--batch-size", "8", "--max-length", "48", "--cache-dir", str(sweep_cache), "--quiet"]
 
 
+def _env(env: dict[str, str] | None) -> dict[str, str]:
+    """The environment with this checkout first on PYTHONPATH.
+
+    A command run from another folder (``cwd=tmp_path``) would otherwise import the
+    package from wherever it is installed (an editable install of another checkout or
+    worktree), not the code under test.
+    """
+    full = {**os.environ, **(env or {})}
+    full["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [full.get("PYTHONPATH")])])
+    return full
+
+
 def run_cli(module: str, args: list[str], env: dict[str, str] | None = None, timeout: float = 300,
             cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m <module> <args>`` as a user would."""
-    full_env = {**os.environ, **(env or {})}
+    """Run ``python -m <module> <args>`` as a user would, on this checkout's code."""
+    full_env = _env(env)
     return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True,
                           timeout=timeout, env=full_env, cwd=cwd or REPO)
 
 
 def start_cli(module: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
-    full_env = {**os.environ, **(env or {})}
+    full_env = _env(env)
     return subprocess.Popen([sys.executable, "-m", module, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=full_env, cwd=REPO)
 

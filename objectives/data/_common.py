@@ -1,0 +1,40 @@
+"""Helpers every loader shares: article groups and the parallel-qid check."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+__all__ = ["article_groups", "isolated_language"]
+
+
+def article_groups(qids: list[str], articles: list[str]) -> dict[str, int]:
+    """Connected components of qids, linking qids that share an article in any language."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    first_in_article: dict[str, str] = {}
+    for qid, article in zip(qids, articles):
+        anchor = first_in_article.setdefault(article, qid)
+        parent[find(qid)] = find(anchor)
+    roots = sorted({find(q) for q in qids})
+    index = {root: i for i, root in enumerate(roots)}
+    return {q: index[find(q)] for q in qids}
+
+
+def isolated_language(langs: Sequence[str], qids_by_lang: Mapping[str, set[str]]) -> str | None:
+    """The first language sharing no qid with any other language (``None`` if all share one).
+
+    A single language is never isolated: it has no other language to share with.
+    """
+    if len(langs) < 2:
+        return None
+    for lang in langs:
+        others = set().union(*(qids_by_lang[o] for o in langs if o != lang))
+        if not (qids_by_lang[lang] & others):
+            return lang
+    return None
