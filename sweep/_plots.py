@@ -21,9 +21,20 @@ def kernel_smooth(x: np.ndarray, y: np.ndarray, grid: np.ndarray, bandwidth: flo
     return (weights @ y) / np.clip(weights.sum(1), 1e-12, None)
 
 
+def _confirmed_errorbars(ax, confirmed: pd.DataFrame | None, x: str | None, y: str) -> None:  # type: ignore[no-untyped-def]
+    """Confirmed points as mean ± sample std over seeds (x: a column, or None for mono_ratio without x error)."""
+    if confirmed is None or confirmed.empty:
+        return
+    xs = confirmed["mono_ratio"] if x is None else confirmed[x]
+    xerr = None if x is None else confirmed[f"{x}_sd"]
+    ax.errorbar(xs, confirmed[y], xerr=xerr, yerr=confirmed[f"{y}_sd"], fmt="D", ms=5, color="tab:purple",
+                ecolor="tab:purple", elinewidth=1, capsize=3, label="confirmed (mean ± std)", zorder=6)
+
+
 def plot_pareto(trials: pd.DataFrame, front: Sequence[int], chosen: int, baseline: tuple[float, float],
-                names: Sequence[str], out: Path) -> Path:
+                names: Sequence[str], out: Path, confirmed: pd.DataFrame | None = None) -> Path:
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    _confirmed_errorbars(ax, confirmed, "obj1", "obj2")
     sc = ax.scatter(trials["obj1"], trials["obj2"], c=trials["mono_ratio"], cmap="viridis", s=28, label="trials")
     fig.colorbar(sc, ax=ax, label="mono_ratio α")
     pf = trials[trials["number"].isin(front)].sort_values("obj1")
@@ -47,7 +58,7 @@ def plot_pareto(trials: pd.DataFrame, front: Sequence[int], chosen: int, baselin
 
 
 def plot_metrics_vs_alpha(trials: pd.DataFrame, columns: Sequence[tuple[str, str]], baseline: dict[str, float],
-                          out: Path) -> Path:
+                          out: Path, confirmed: pd.DataFrame | None = None) -> Path:
     fig, axes = plt.subplots(1, len(columns), figsize=(4.2 * len(columns), 3.8))
     grid = np.linspace(0, 1, 101)
     for ax, (col, label) in zip(np.atleast_1d(axes), columns):
@@ -55,6 +66,8 @@ def plot_metrics_vs_alpha(trials: pd.DataFrame, columns: Sequence[tuple[str, str
         ax.scatter(data["mono_ratio"], data[col], s=18, alpha=0.8, label="trials")
         if len(data) >= 3:
             ax.plot(grid, kernel_smooth(data["mono_ratio"].to_numpy(), data[col].to_numpy(), grid), color="tab:red", label="smoothed")
+        if confirmed is not None and f"{col}_sd" in confirmed:
+            _confirmed_errorbars(ax, confirmed, None, col)
         if col in baseline and baseline[col] is not None:
             ax.axhline(baseline[col], color="gray", ls="--", lw=1, label="zero-shot")
         ax.set_xlabel("mono_ratio α")

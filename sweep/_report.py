@@ -17,6 +17,8 @@ from objectives import ConfigError, WorkspacePool, evaluate_encoder
 from sweep._config import SweepConfig
 from sweep._export import choose_trial, finite_complete, pareto_front
 from sweep._plots import plot_bias, plot_heatmap, plot_metrics_vs_alpha, plot_pareto
+from sweep._confirm import INDISTINGUISHABLE_RULE, ConfirmVerdict, load_confirm_study, verdict
+from sweep._config import config_from_record
 from sweep._runner import WEIGHTS_FILE, artifacts_dir
 from sweep._summary import regime_line, regime_warning
 
@@ -54,9 +56,9 @@ def _cr_matrix(cells: pd.DataFrame, languages: list[str]) -> pd.DataFrame:
     return sub.pivot_table(index="query_lang", columns="cand_lang", values="value").reindex(index=languages, columns=languages)
 
 
-def _test_results(cfg: SweepConfig, study: optuna.Study, engine, front: list[optuna.trial.FrozenTrial]) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    """Re-evaluate the Pareto trials' saved weights on the held-out test split."""
-    pool = WorkspacePool(progress=False)
+def _test_results(cfg: SweepConfig, study: optuna.Study, engine, front: list[optuna.trial.FrozenTrial],  # type: ignore[no-untyped-def]
+                  pool: WorkspacePool) -> pd.DataFrame:
+    """Re-evaluate the given trials' saved weights on the held-out test split (on ``cfg``'s device)."""
     rows = []
     for t in front:
         weights = artifacts_dir(cfg) / f"trial-{t.number}" / WEIGHTS_FILE
@@ -118,11 +120,20 @@ def write_report(cfg: SweepConfig, out_root: Path, command: str, with_test: bool
                               folder / "xling_heatmap_delta.png"))
     frame.to_csv(folder / "trials.csv", index=False)
     files.append(folder / "trials.csv")
-    test = _test_results(cfg, study, engine, front) if with_test else pd.DataFrame()
+    pool = WorkspacePool(progress=False)
+    test = _test_results(cfg, study, engine, front, pool) if with_test else pd.DataFrame()
     if not test.empty:
         test.to_csv(folder / "pareto_test.csv", index=False)
         files.append(folder / "pareto_test.csv")
-    summary = _summary_md(cfg, study, frame, chosen, front, base, test, names, command, xkey)
+    confirmation = _confirmation(cfg, engine, with_test)
+    if confirmation is not None:
+        files.extend(confirmation.write(folder))
+        files[0] = plot_pareto(frame, [t.number for t in front], chosen.number, base_pt, names, folder / "pareto_front.png",
+                               confirmation.frame)
+        files[1] = plot_metrics_vs_alpha(frame, [("obj1", names[0]), ("obj2", names[1])],
+                                         {"obj1": base.get("same_lang_p@k"), "obj2": base.get(xkey)},
+                                         folder / "metrics_vs_alpha.png", confirmation.frame)
+    summary = _summary_md(cfg, study, frame, chosen, front, base, test, names, command, xkey, confirmation)
     (folder / "summary.md").write_text(summary, encoding="utf-8")
     files.append(folder / "summary.md")
     store = artifact_store_for(cfg)
@@ -131,16 +142,83 @@ def write_report(cfg: SweepConfig, out_root: Path, command: str, with_test: bool
     return ReportResult(folder, files, chosen.number, test)
 
 
+@dataclass
+class _Confirmation:
+    """The confirm study of a search study, as the report shows it."""
+
+    cfg: SweepConfig
+    verdict: ConfirmVerdict
+    frame: pd.DataFrame
+    test: pd.DataFrame
+
+    def write(self, folder: Path) -> list[Path]:
+        self.frame.to_csv(folder / "confirmed_points.csv", index=False)
+        files = [folder / "confirmed_points.csv"]
+        if not self.test.empty:
+            self.test.to_csv(folder / "confirmed_test.csv", index=False)
+            files.append(folder / "confirmed_test.csv")
+        return files
+
+    def lines(self, names: list[str]) -> list[str]:
+        v, c = self.verdict, self.cfg
+        out = [f"## Confirmation ({c.regime} regime, {c.device}, {c.repeats} seeds per point; study `{c.study_name}`)", "",
+               v.sentence, "",
+               f"Cannot be told apart from the chosen point: {INDISTINGUISHABLE_RULE}.", "",
+               f"| α | kinds | {names[0]} mean ± std | {names[1]} mean ± std | tied with chosen |", "|---|---|---|---|---|"]
+        tied = {p.trial for p in v.tied}
+        for p in v.points:
+            mark = "**chosen**" if p.trial == v.chosen.trial else ("yes" if p.trial in tied else "no")
+            out.append(f"| {p.mono_ratio:.3f} | {', '.join(p.kinds)} | {p.means[0]:.4f} ± {p.stds[0]:.4f} | "
+                       f"{p.means[1]:.4f} ± {p.stds[1]:.4f} | {mark} |")
+        if not self.test.empty:
+            out += ["", "Confirmed points on the held-out test split (first seed's weights):", "",
+                    f"| α | {names[0]} dev mean | test | {names[1]} dev mean | test |", "|---|---|---|---|---|"]
+            for _, r in self.test.sort_values("mono_ratio").iterrows():
+                out.append(f"| {r.mono_ratio:.3f} | {r.dev_obj1:.4f} | {r.test_obj1:.4f} | {r.dev_obj2:.4f} | {r.test_obj2:.4f} |")
+        return out + [""]
+
+
+def _confirmation(cfg: SweepConfig, engine, with_test: bool) -> _Confirmation | None:  # type: ignore[no-untyped-def]
+    confirm = load_confirm_study(cfg.storage, cfg.study_name)
+    if confirm is None or not finite_complete(confirm):
+        return None
+    record = storage.get_study_record(engine, confirm.study_name)
+    if record is None:
+        return None
+    ccfg = config_from_record(record["config"], storage=cfg.storage, device=cfg.device)
+    v = verdict(confirm)
+    frame = pd.DataFrame([{"trial": p.trial, "mono_ratio": p.mono_ratio, "kinds": ",".join(p.kinds),
+                           "obj1": p.means[0], "obj1_sd": p.stds[0], "obj2": p.means[1], "obj2_sd": p.stds[1],
+                           "repeats": p.repeats, "tied_with_chosen": p in v.tied, "chosen": p.trial == v.chosen.trial}
+                          for p in v.points])
+    test = pd.DataFrame()
+    if with_test:
+        trials = [t for t in finite_complete(confirm) if t.number in set(frame.trial)]
+        test = _test_results(ccfg, confirm, engine, trials, WorkspacePool(progress=False))
+    # The stored device is where the confirmation ran (e.g. cuda); the report may run elsewhere.
+    shown = ccfg.model_copy(update={"device": str(record["config"].get("device", ccfg.device))})
+    return _Confirmation(shown, v, frame, test)
+
+
 def _summary_md(cfg: SweepConfig, study: optuna.Study, frame: pd.DataFrame, chosen: optuna.trial.FrozenTrial,
                 front: list[optuna.trial.FrozenTrial], base: dict, test: pd.DataFrame, names: list[str],
-                command: str, xkey: str) -> str:
+                command: str, xkey: str, confirmation: _Confirmation | None = None) -> str:
     pick = frame[frame.number == chosen.number].iloc[0]
     warning = regime_warning(cfg)
     lines = [f"# Study `{study.study_name}`: which mono ratio, and what does it cost?", ""]
+    if confirmation is not None:
+        c = confirmation.verdict.chosen
+        lines += [f"> **Confirmed answer: α = {c.mono_ratio:.3f}** ({names[0]} {c.means[0]:.4f} ± {c.stds[0]:.4f}, "
+                  f"{names[1]} {c.means[1]:.4f} ± {c.stds[1]:.4f}; {confirmation.cfg.regime} regime, {confirmation.cfg.device}, "
+                  f"{confirmation.cfg.repeats} seeds). {confirmation.verdict.sentence}", ""]
+    if warning and confirmation is not None and confirmation.cfg.regime == "full":
+        warning = (f"Note: the search ran regime {cfg.regime!r}, which is not shown to rank mono_ratio like full fine-tuning; "
+                   "use the confirmed answer above (full regime), not the search's")
     if warning:
         lines += [f"> **{warning.split(':', 1)[0]}:**{warning.split(':', 1)[1]}", ""]
     lines += [f"Trained with {regime_line(cfg)}.", "",
-             f"**Answer: mono_ratio α = {pick.mono_ratio:.3f}** (trial {chosen.number}, knee of the Pareto front after min-max scaling): "
+             f"**{'Search answer (one seed per trial)' if confirmation is not None else 'Answer'}: mono_ratio α = {pick.mono_ratio:.3f}** "
+             f"(trial {chosen.number}, knee of the Pareto front after min-max scaling): "
              f"{names[0]} {pick.obj1:.4f}, {names[1]} {pick.obj2:.4f} on the dev split.", "",
              "## Against the reference points (dev split)", "",
              f"| point | α | {names[0]} | Δ chosen − point | {names[1]} | Δ chosen − point |", "|---|---|---|---|---|---|"]
@@ -162,6 +240,8 @@ def _summary_md(cfg: SweepConfig, study: optuna.Study, frame: pd.DataFrame, chos
     for t in sorted(front, key=lambda t: t.params["mono_ratio"]):
         r = frame[frame.number == t.number].iloc[0]
         lines.append(f"| {t.number} | {r.mono_ratio:.3f} | {r.obj1:.4f} | {r.obj2:.4f} | {r.get('cr_map', float('nan')):.4f} | {r.get('language_bias', float('nan')):.1f} |")
+    if confirmation is not None:
+        lines += [""] + confirmation.lines(names)
     if not test.empty:
         lines += ["", "## Held-out test split (Pareto trials; the search never saw these numbers)", "",
                   f"| trial | α | {names[0]} dev | test | {names[1]} dev | test |", "|---|---|---|---|---|---|"]

@@ -81,6 +81,16 @@ def test_confirm_reruns_front_knee_and_anchors_and_export_reads_it(tiny_args: li
     assert searched.returncode == 0, searched.stderr
     assert yaml.safe_load(out.read_text())["source"] == "search"
 
+    report = run_cli("sweep.report", ["--study-name", name, "--storage", url, "--out", str(tmp_path / "reports")], cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    folder = tmp_path / "reports" / name
+    head = "\n".join((folder / "summary.md").read_text().splitlines()[:4])
+    assert f"Confirmed answer: α = {data['mono_ratio']:.3f}" in head
+    assert "HOLDS" in head or "OVERTURNED" in head
+    confirmed = (folder / "confirmed_points.csv").read_text().splitlines()
+    assert len(confirmed) == 1 + len(complete)
+    assert len((folder / "confirmed_test.csv").read_text().splitlines()) == 1 + len(complete)
+
 
 def test_confirm_resumes_after_sigkill_with_exact_counts(tiny_args: list[str], tmp_path: Path) -> None:
     url, name = _search(tmp_path, tiny_args)
