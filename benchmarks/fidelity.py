@@ -96,8 +96,9 @@ def run(args: argparse.Namespace) -> int:
     for name in args.regimes.split(","):
         if name not in CANDIDATES:
             raise SystemExit(f"error: unknown candidate {name!r}: choose from {', '.join(CANDIDATES)}")
+        overrides = {**CANDIDATES[name], **({"steps": args.steps} if args.steps else {})}
         config = TrialConfig(model=args.model, data=args.data, device=args.device, cache_dir=args.cache_dir,
-                             max_length=args.max_length, eval_split="dev", **CANDIDATES[name])
+                             max_length=args.max_length, eval_split="dev", **overrides)
         for seed in seeds:  # seeds outside: a partial run still covers every α
             for alpha in alphas:
                 if (name, alpha, seed) in done:
@@ -242,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--cache-dir", default=None)
     r.add_argument("--max-length", type=int, default=128)
     r.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    r.add_argument("--steps", type=int, default=None, help="override every candidate's steps (smoke tests only)")
     t = sub.add_parser("table", help="markdown table and verdicts from JSON-lines files")
     t.add_argument("inputs", nargs="+")
     t.add_argument("--reference", default="full")

@@ -13,7 +13,7 @@ from objectives.losses import info_nce_loss
 from objectives.regimes import TrialEncoder, autocast
 from objectives.samplers import HybridBatchSampler
 
-__all__ = ["TrainingDiverged", "fine_tune", "warmup_steps"]
+__all__ = ["TrainingDiverged", "fine_tune", "make_scheduler", "warmup_steps"]
 
 
 class TrainingDiverged(RuntimeError):
@@ -23,6 +23,22 @@ class TrainingDiverged(RuntimeError):
 def warmup_steps(steps: int, warmup_ratio: float) -> int:
     """Steps of linear warm-up: ``warmup_ratio`` of the budget, rounded (0 when the ratio is 0)."""
     return int(round(steps * warmup_ratio))
+
+
+def make_scheduler(
+    optimizer: torch.optim.Optimizer, steps: int, warmup_ratio: float, lr_schedule: str
+) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up over ``warmup_ratio`` of the steps, then constant or linear decay to zero.
+
+    The schedules of transformers' ``get_constant_schedule_with_warmup`` and
+    ``get_linear_schedule_with_warmup`` (the default of its ``Trainer``).
+    """
+    warm = warmup_steps(steps, warmup_ratio)
+    if lr_schedule == "linear":
+        return get_linear_schedule_with_warmup(optimizer, warm, steps)
+    if lr_schedule == "constant":
+        return get_constant_schedule_with_warmup(optimizer, warm)
+    raise ValueError(f"lr_schedule must be constant or linear, got {lr_schedule!r}")
 
 
 def fine_tune(
@@ -40,10 +56,7 @@ def fine_tune(
 ) -> list[float]:
     """Run ``steps`` AdamW steps and return the loss of each.
 
-    The learning rate warms up linearly over ``warmup_ratio`` of the steps, then
-    stays (``constant``) or decays linearly to zero (``linear``), the schedules of
-    transformers' ``get_constant_schedule_with_warmup`` / ``get_linear_schedule_with_warmup``.
-    With ``dropout`` off the module stays in eval mode while gradients flow: the
+    The learning rate follows :func:`make_scheduler`. With ``dropout`` off the module stays in eval mode while gradients flow: the
     trial is then a deterministic function of its seed, and the cached and forward
     paths agree step for step.
 
@@ -52,11 +65,7 @@ def fine_tune(
     """
     params = [p for p in encoder.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=learning_rate)
-    warm = warmup_steps(steps, warmup_ratio)
-    if lr_schedule == "linear":
-        scheduler = get_linear_schedule_with_warmup(optimizer, warm, steps)
-    else:
-        scheduler = get_constant_schedule_with_warmup(optimizer, warm)
+    scheduler = make_scheduler(optimizer, steps, warmup_ratio, lr_schedule)
     encoder.train(dropout)
     losses: list[float] = []
     poisoned = fault_active("nan-trial")  # test hook: this run's loss becomes NaN

@@ -98,7 +98,7 @@ def confirm_points(study: optuna.Study, cfg: SweepConfig, top: int | None = None
 def confirm_config(
     search: SweepConfig, points: list[FixedPoint], *, regime: str | None, device: str, repeats: int,
     storage_url: str, workers: int = 1, threads: int | None = None, cache_dir: str | None = None,
-    artifacts_dir: str | None = None,
+    artifacts_dir: str | None = None, model: str | None = None, data: str | None = None,
 ) -> SweepConfig:
     """The confirm study's config: the search's data, model, split and objectives; the given regime.
 
@@ -121,8 +121,9 @@ def confirm_config(
         "split_seed": search.split_seed, "workers": workers, "threads": threads, "keep_weights": "all",
         "max_failed": max(search.max_failed, len(points)),
     }
-    if cache_dir is not None:
-        overrides["cache_dir"] = cache_dir
+    for key, value in (("cache_dir", cache_dir), ("model", model), ("data", data)):
+        if value is not None:
+            overrides[key] = value
     if artifacts_dir is not None:
         overrides["artifacts_dir"] = artifacts_dir
     return config_from_record(stored, **overrides)

@@ -28,6 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--regime", default=None, help="proxy | full (default: the search study's own regime and settings)")
     parser.add_argument("--device", default="auto", help="auto (default: cuda when torch sees a GPU), cpu, cuda or cuda:N")
     parser.add_argument("--repeats", type=int, default=3, help="training seeds per point (default 3)")
+    parser.add_argument("--model", default=None,
+                        help="the search's encoder from another place (e.g. a copy rebuilt on a GPU machine that cannot "
+                             "build the default); default: the search study's model")
+    parser.add_argument("--data", default=None, help="the search's data from another place (default: the search study's)")
     parser.add_argument("--top", type=int, default=None, help="only the N Pareto trials nearest the knee (default: all)")
     parser.add_argument("--workers", type=int, default=1, help="local worker processes (default 1)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads per worker (default: cores / workers)")
@@ -64,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = confirm_config(search, points, regime=args.regime, device=args.device, repeats=args.repeats,
                          storage_url=args.storage, workers=args.workers,
                          threads=args.threads or default_threads(args.workers), cache_dir=args.cache_dir,
-                         artifacts_dir=args.artifacts_dir)
+                         artifacts_dir=args.artifacts_dir, model=args.model, data=args.data)
     children = spawn_workers("sweep.confirm", cfg.workers, argv) if cfg.workers > 1 and args.worker_id is None else []
     try:
         run_study(cfg, worker_id=args.worker_id if args.worker_id is not None else (0 if children else None),

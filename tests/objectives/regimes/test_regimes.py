@@ -1,0 +1,137 @@
+"""Regimes: recipes fill the config, the schedule warms up, dropout and the full regime on the tiny model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from objectives import TrialConfig, Workspace, fine_tune, prepare_workspace, run_trial
+from objectives._train import make_scheduler
+from objectives.regimes import REGIMES, ForwardEncoder, fidelity_warning, load_records
+from objectives.samplers import HybridBatchSampler
+
+LANGS = ["en", "de"]
+
+
+def test_recipes_fill_unset_settings_and_flags_win() -> None:
+    proxy = TrialConfig(regime="proxy", device="cpu")
+    assert (proxy.train_layers, proxy.steps, proxy.learning_rate, proxy.dropout, proxy.train_path) == (1, 80, 5e-5, False, "cached")
+    full = TrialConfig(regime="full", device="cpu")
+    assert (full.train_layers, full.steps, full.learning_rate, full.warmup_ratio, full.lr_schedule, full.dropout,
+            full.train_path) == ("all", 200, 3e-5, 0.1, "linear", True, "forward")
+    custom = TrialConfig(regime="full", device="cpu", steps=50, dropout=False, train_layers=2)
+    assert (custom.steps, custom.dropout, custom.train_layers, custom.learning_rate) == (50, False, 2, 3e-5)
+
+
+def test_default_regime_follows_the_device() -> None:
+    assert TrialConfig(device="cpu").regime == "proxy"
+    assert TrialConfig(device="cuda").regime == "full"  # validation only; no GPU is touched
+    auto = TrialConfig()
+    assert auto.device == ("cuda" if torch.cuda.is_available() else "cpu")
+    assert auto.regime == ("full" if torch.cuda.is_available() else "proxy")
+    with pytest.raises(ValueError, match="unknown regime"):
+        TrialConfig(regime="fast")
+
+
+def _lrs(steps: int, warmup: float, schedule: str) -> list[float]:
+    param = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.AdamW([param], lr=1.0)
+    sched = make_scheduler(opt, steps, warmup, schedule)
+    out = []
+    for _ in range(steps):
+        out.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return out
+
+
+def test_schedule_warms_up_linearly_then_decays_or_stays() -> None:
+    linear = _lrs(20, 0.1, "linear")
+    assert linear[:3] == pytest.approx([0.0, 0.5, 1.0])  # 2 warm-up steps of 20
+    assert linear[2:] == pytest.approx([(20 - s) / 18 for s in range(2, 20)])
+    assert _lrs(10, 0.0, "constant") == [1.0] * 10  # the proxy: no schedule at all
+    constant = _lrs(10, 0.2, "constant")
+    assert constant == pytest.approx([0.0, 0.5] + [1.0] * 8)
+
+
+@pytest.fixture(scope="module")
+def forward_ws(tiny_model_dir: Path, xquad_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    cache = tmp_path_factory.mktemp("regime-cache")
+    cfg = TrialConfig(model=str(tiny_model_dir), data=str(xquad_path), languages=LANGS, regime="full", device="cpu",
+                      steps=6, batch_size=8, max_length=48, learning_rate=1e-3, cache_dir=str(cache))
+    return prepare_workspace(cfg, progress=False)
+
+
+def test_forward_path_needs_no_activation_cache(forward_ws: Workspace) -> None:
+    assert forward_ws.cache is None and forward_ws.train_layers == 3
+    assert not (Path(forward_ws.config.cache_dir) / "activations").exists()
+    assert len(forward_ws.token_ids) == len(forward_ws.data.questions) + len(forward_ws.data.candidates)
+
+
+def test_full_regime_trains_every_layer_with_dropout_and_frozen_embeddings(forward_ws: Workspace) -> None:
+    result = run_trial(forward_ws.config, 0.5, seed=4, workspace=forward_ws)
+    encoder = result.encoder
+    assert isinstance(encoder, ForwardEncoder)
+    assert np.isfinite(result.metrics.xling_map) and np.isfinite(result.metrics.same_lang_p_at_k)
+    saved = encoder.weights()
+    assert saved and all(k.startswith("encoder.layer.") for k in saved)
+    assert {k.split(".")[2] for k in saved} == {"0", "1", "2"}
+    base = forward_ws.encoder.model
+    for name, param in encoder.model.embeddings.named_parameters():
+        assert torch.equal(param, dict(base.embeddings.named_parameters())[name]), f"{name} must stay frozen"
+    moved = [not torch.equal(p, dict(base.named_parameters())[n]) for n, p in encoder.model.named_parameters()
+             if n.startswith("encoder.layer.")]
+    assert all(moved), "every transformer layer trains"
+    # Same seed, same numbers (dropout masks come from the seeded generator).
+    again = run_trial(forward_ws.config, 0.5, seed=4, workspace=forward_ws)
+    assert again.losses == result.losses and again.metrics.to_dict() == result.metrics.to_dict()
+
+
+def test_dropout_changes_training_and_off_is_deterministic(forward_ws: Workspace) -> None:
+    def losses(dropout: bool, torch_seed: int) -> list[float]:
+        torch.manual_seed(torch_seed)
+        enc = forward_ws.new_encoder()
+        sampler = HybridBatchSampler(forward_ws.train_items, forward_ws.train_languages, 8, 0.5, seed=1)
+        return fine_tune(enc, sampler, steps=3, learning_rate=1e-3, temperature=0.05, dropout=dropout)
+
+    assert losses(False, 0) == losses(False, 1), "without dropout the torch seed plays no part"
+    assert losses(True, 0) != losses(True, 1), "with dropout on, the masks differ by seed"
+    assert losses(True, 0) != losses(False, 0)
+
+
+def test_frozen_bottom_layers_stay_in_eval_mode(forward_ws: Workspace) -> None:
+    enc = ForwardEncoder(forward_ws.encoder.model, 1, forward_ws.token_ids, forward_ws.encoder.pad_id)
+    enc.train(True)
+    layers = enc.model.encoder.layer
+    assert [layer.training for layer in layers] == [False, False, True]
+    assert not enc.model.embeddings.training
+    trainable = {n.split(".")[2] for n, p in enc.model.named_parameters() if p.requires_grad}
+    assert trainable == {"2"}
+
+
+def test_fidelity_warning_names_the_problem_and_the_confirm_command(tmp_path: Path) -> None:
+    full = TrialConfig(regime="full", device="cpu")
+    assert fidelity_warning(full, "CMD") is None
+    custom = fidelity_warning(TrialConfig(regime="full", device="cpu", steps=20), "CMD")
+    assert custom is not None and "custom settings (steps=20)" in custom and custom.endswith("CMD")
+    proxy = fidelity_warning(TrialConfig(regime="proxy", device="cpu"), "python -m sweep.confirm --regime full")
+    assert proxy is not None and proxy.startswith("WARNING: regime 'proxy'")
+    assert proxy.endswith("python -m sweep.confirm --regime full")
+    record = {"regime": "proxy", "faithful": False, "rho_same_lang": 0.1, "rho_xling": -0.3, "knee_alpha": 0.0,
+              "knee_on_front": False, "reference": "full on a GPU", "seconds_per_trial": 40.0,
+              "measured_on": "here, today", "rule": "r"}
+    path = tmp_path / "fidelity.json"
+    path.write_text(json.dumps({"records": [record]}))
+    loaded = load_records(path)["proxy"]
+    assert loaded.rho_xling == -0.3 and not loaded.faithful
+    assert load_records(tmp_path / "missing.json") == {}
+
+
+def test_every_regime_recipe_validates() -> None:
+    for name in REGIMES:
+        cfg = TrialConfig(regime=name, device="cpu")
+        assert cfg.regime == name
