@@ -23,7 +23,7 @@ from optuna.trial import FrozenTrial, TrialState
 import storage
 from objectives import ConfigError
 from sweep._config import FixedPoint, SweepConfig, config_from_record
-from sweep._export import choose_trial, finite_complete, pareto_front
+from sweep._export import choose_trial, finite_complete
 
 __all__ = [
     "CONFIRM_SUFFIX",

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from sweep._cli import main_guard, setup_logging
-from sweep._config import DEFAULT_STUDY_NAME, SweepConfig, load_config
+from sweep._config import DEFAULT_STUDY_NAME, load_config
 
 __all__ = ["build_parser", "default_threads", "main", "spawn_workers"]
 

