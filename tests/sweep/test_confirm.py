@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ import storage
 from sweep._confirm import ConfirmedPoint, confirm_study_name, indistinguishable, verdict
 from tests.storage_backends import unique_study_name
 from tests.sweep.conftest import run_cli
+from tests.sweep.test_report_dashboard import _wsgi_get
 
 HEARTBEAT = "heartbeat_interval: 1\ngrace_period: 3\n"
 
@@ -90,6 +92,16 @@ def test_confirm_reruns_front_knee_and_anchors_and_export_reads_it(tiny_args: li
     confirmed = (folder / "confirmed_points.csv").read_text().splitlines()
     assert len(confirmed) == 1 + len(complete)
     assert len((folder / "confirmed_test.csv").read_text().splitlines()) == 1 + len(complete)
+
+    # optuna-dashboard on the storage lists the confirm study beside the search study, objectives named.
+    from optuna_dashboard import wsgi
+
+    app = wsgi(url)
+    studies = {s["study_name"]: s["study_id"] for s in json.loads(_wsgi_get(app, "/api/studies")[1])["study_summaries"]}
+    assert {name, confirm.study_name} <= set(studies)
+    for study_name in (name, confirm.study_name):
+        detail = json.loads(_wsgi_get(app, f"/api/studies/{studies[study_name]}")[1])
+        assert detail["objective_names"] == ["same_lang_p@1", "xling_map"]
 
 
 def test_confirm_resumes_after_sigkill_with_exact_counts(tiny_args: list[str], tmp_path: Path) -> None:
