@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-__all__ = ["article_groups", "isolated_language"]
+from objectives._errors import DataError
+
+__all__ = ["article_groups", "isolated_language", "pick_languages"]
 
 
 def article_groups(qids: list[str], articles: list[str]) -> dict[str, int]:
@@ -38,3 +40,21 @@ def isolated_language(langs: Sequence[str], qids_by_lang: Mapping[str, set[str]]
         if not (qids_by_lang[lang] & others):
             return lang
     return None
+
+
+def pick_languages(present: list[str], languages: Sequence[str] | None, missing_in: str) -> list[str]:
+    """``languages`` (deduplicated, in the given order) if all are ``present``; all of them when ``None``.
+
+    Raises:
+        DataError: an empty list, or languages missing (named, with the ones there), where
+            ``missing_in`` completes "no ... for language(s) X" (e.g. "data file ... in <folder>").
+    """
+    if languages is None:
+        return present
+    wanted = list(dict.fromkeys(languages))
+    if not wanted:
+        raise DataError("the language list is empty: name at least one language, e.g. --languages en,de")
+    missing = [lang for lang in wanted if lang not in present]
+    if missing:
+        raise DataError(f"no {missing_in.format(', '.join(missing))}: choose from {', '.join(present)}")
+    return wanted

@@ -19,7 +19,7 @@ from typing import Any
 import datasets
 
 from objectives._errors import DataError
-from objectives.data._common import article_groups, isolated_language
+from objectives.data._common import article_groups, isolated_language, pick_languages
 
 __all__ = ["LareqaData", "load_lareqa", "available_languages"]
 
@@ -109,18 +109,7 @@ def _select_languages(folder: Path, languages: Sequence[str] | None) -> list[str
             f"data folder {folder} has no <lang>.json files: pass --data pointing at a LAReQA "
             "folder (one <lang>.json per language)"
         )
-    if languages is None:
-        return present
-    wanted = list(dict.fromkeys(languages))
-    if not wanted:
-        raise DataError("the language list is empty: name at least one language, e.g. --languages en,de")
-    missing = [lang for lang in wanted if lang not in present]
-    if missing:
-        raise DataError(
-            f"no data file for language(s) {', '.join(missing)} in {folder}: "
-            f"choose from {', '.join(present)}"
-        )
-    return wanted
+    return pick_languages(present, languages, f"data file for language(s) {{}} in {folder}")
 
 
 def _articles(path: Path, raw: bytes) -> list[dict[str, Any]]:

@@ -28,7 +28,7 @@ from typing import Any
 import datasets
 
 from objectives._errors import DataError
-from objectives.data._common import article_groups, isolated_language
+from objectives.data._common import article_groups, isolated_language, pick_languages
 from objectives.data._fetch import sha256_file
 from objectives.data._lareqa import LareqaData
 
@@ -100,7 +100,7 @@ def load_pairs(
     """
     table = _read_table(Path(source), "pairs")
     rows = _pairs_rows(table.rows, table.name)
-    langs = _select_languages(sorted({r.lang for r in rows}), languages, table.name)
+    langs = pick_languages(sorted({r.lang for r in rows}), languages, f"rows for language(s) {{}} in {table.name}")
     kept = [r for r in rows if r.lang in langs]
     if not kept:
         raise DataError(f"{table.name} has no row in language(s) {', '.join(langs)}: choose languages the table has")
@@ -249,18 +249,6 @@ def _pairs_rows(table: datasets.Dataset, name: str) -> list[_Row]:
             f"different {differs}s: keep one row per question and language"
         )
     return rows
-
-
-def _select_languages(present: list[str], languages: Sequence[str] | None, name: str) -> list[str]:
-    if languages is None:
-        return present
-    wanted = list(dict.fromkeys(languages))
-    if not wanted:
-        raise DataError("the language list is empty: name at least one language, e.g. --languages en,de")
-    missing = [lang for lang in wanted if lang not in present]
-    if missing:
-        raise DataError(f"no rows for language(s) {', '.join(missing)} in {name}: choose from {', '.join(present)}")
-    return wanted
 
 
 def _append_distractors(
