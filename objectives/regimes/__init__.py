@@ -8,7 +8,15 @@ regime's ranking of the mono ratio agrees with ``full``.
 
 from objectives.regimes._base import TrialEncoder, autocast, embed_in_order
 from objectives.regimes._cached import CachedEncoder, TopLayers
-from objectives.regimes._fidelity import FidelityRecord, fidelity_of, fidelity_records, fidelity_warning, load_records
+from objectives.regimes._fidelity import (
+    SETTING_KEYS,
+    FidelityRecord,
+    fidelity_of,
+    fidelity_records,
+    fidelity_warning,
+    load_records,
+    training_settings,
+)
 from objectives.regimes._forward import ForwardEncoder
 from objectives.regimes._recipes import (
     CPU_DEFAULT_REGIME,
@@ -23,6 +31,7 @@ from objectives.regimes._recipes import (
 __all__ = [
     "CPU_DEFAULT_REGIME",
     "REGIMES",
+    "SETTING_KEYS",
     "TRAINING_KEYS",
     "CachedEncoder",
     "FidelityRecord",
@@ -39,4 +48,5 @@ __all__ = [
     "fidelity_records",
     "fidelity_warning",
     "resolve_device",
+    "training_settings",
 ]

@@ -17,7 +17,8 @@ from typing import Any
 
 from objectives.regimes._recipes import REGIMES, TRAINING_KEYS
 
-__all__ = ["FidelityRecord", "fidelity_of", "fidelity_records", "fidelity_warning", "load_records"]
+__all__ = ["SETTING_KEYS", "FidelityRecord", "fidelity_of", "fidelity_records", "fidelity_warning", "load_records",
+           "training_settings"]
 
 _RECORD_FILE = Path(__file__).with_name("fidelity.json")
 
@@ -27,7 +28,9 @@ class FidelityRecord:
     """One regime measured against ``full``.
 
     Attributes:
-        regime: the regime's name.
+        regime: the candidate's name in the benchmark (a regime, or a regime with overrides).
+        settings: its resolved training settings (:data:`TRAINING_KEYS` plus ``precision``);
+            a study whose settings equal these is described by this record.
         faithful: its ranking agrees with ``full`` by the benchmark's rule (``rule``).
         rho_same_lang: Spearman ρ across α of objective 1 (same-language P@1) vs ``full``.
         rho_xling: the same for objective 2 (pooled mAP).
@@ -39,6 +42,7 @@ class FidelityRecord:
     """
 
     regime: str
+    settings: dict[str, Any]
     faithful: bool
     rho_same_lang: float
     rho_xling: float
@@ -65,6 +69,15 @@ def fidelity_records() -> dict[str, FidelityRecord]:
     return load_records()
 
 
+#: The settings that define what a trial trains; a record matches a study on all of them.
+SETTING_KEYS: tuple[str, ...] = (*TRAINING_KEYS, "precision")
+
+
+def training_settings(config: Any) -> dict[str, Any]:
+    """``config``'s resolved training settings, as records store them."""
+    return {k: getattr(config, k) for k in SETTING_KEYS}
+
+
 def _overrides(config: Any) -> dict[str, Any]:
     """Training settings of ``config`` that differ from its regime's recipe."""
     recipe = REGIMES[config.regime]
@@ -72,34 +85,35 @@ def _overrides(config: Any) -> dict[str, Any]:
 
 
 def fidelity_of(config: Any) -> FidelityRecord | None:
-    """The record that describes ``config``'s training, or None (custom settings or unmeasured)."""
-    if _overrides(config):
-        return None
-    return fidelity_records().get(config.regime)
+    """The record measured with exactly ``config``'s training settings, or None."""
+    mine = training_settings(config)
+    return next((r for r in fidelity_records().values() if r.settings == mine), None)
+
+
+def _is_reference(config: Any) -> bool:
+    return config.regime == "full" and not _overrides(config) and config.precision == "fp32"
 
 
 def fidelity_warning(config: Any, confirm_command: str) -> str | None:
-    """The lines a run summary and report open with when the regime is not shown faithful.
+    """The lines a run summary and report open with when the training is not shown faithful.
 
-    ``None`` for ``full`` as recipe (it is the reference) and for a regime the
+    ``None`` for the ``full`` recipe (it is the reference) and for settings the
     benchmark recorded as faithful.
     """
-    overrides = _overrides(config)
-    if config.regime == "full" and not overrides:
+    if _is_reference(config):
         return None
-    if overrides:
-        changed = ", ".join(f"{k}={v}" for k, v in sorted(overrides.items()))
-        return (f"WARNING: regime {config.regime!r} with custom settings ({changed}) has not been compared with full "
-                f"fine-tuning, so its ranking of mono_ratio is unverified. Confirm the answer on a GPU: {confirm_command}")
-    record = fidelity_records().get(config.regime)
+    overrides = _overrides(config)
+    what = f"regime {config.regime!r}" + (
+        f" with {', '.join(f'{k}={v}' for k, v in sorted(overrides.items()))}" if overrides else f" ({REGIMES[config.regime].summary})")
+    record = fidelity_of(config)
     if record is None:
-        return (f"WARNING: regime {config.regime!r} has no fidelity measurement against full fine-tuning, so its ranking "
-                f"of mono_ratio is unverified. Confirm the answer on a GPU: {confirm_command}")
+        return (f"WARNING: {what} has not been compared with full fine-tuning, so its ranking of mono_ratio is "
+                f"unverified. Confirm the answer on a GPU: {confirm_command}")
     if record.faithful:
         return None
     knee = "on" if record.knee_on_front else "off"
-    return (f"WARNING: regime {config.regime!r} ({REGIMES[config.regime].summary}) does not rank mono_ratio like full "
-            f"fine-tuning: Spearman rho across alpha vs full is {record.rho_same_lang:+.2f} for same-language P@1 and "
-            f"{record.rho_xling:+.2f} for pooled mAP, and its knee (alpha {record.knee_alpha:g}) lies {knee} full's Pareto "
-            f"front (XQuAD-R dev, {record.measured_on}; reference: {record.reference}). Treat its answer as a region to "
-            f"check, not the ratio to train with. Confirm on a GPU: {confirm_command}")
+    return (f"WARNING: {what} is not shown to rank mono_ratio like full fine-tuning: Spearman rho across alpha vs full "
+            f"is {record.rho_same_lang:+.2f} for same-language P@1 and {record.rho_xling:+.2f} for pooled mAP, and its "
+            f"knee (alpha {record.knee_alpha:g}) lies {knee} full's Pareto front (XQuAD-R dev, {record.measured_on}; "
+            f"reference: {record.reference}; rule: {record.rule}). Treat its answer as a region to check, not the "
+            f"ratio to train with. Confirm on a GPU: {confirm_command}")

@@ -11,7 +11,7 @@ import torch
 
 from objectives import TrialConfig, Workspace, fine_tune, prepare_workspace, run_trial
 from objectives._train import make_scheduler
-from objectives.regimes import REGIMES, ForwardEncoder, fidelity_warning, load_records
+from objectives.regimes import REGIMES, ForwardEncoder, fidelity_of, fidelity_warning, load_records, training_settings
 from objectives.samplers import HybridBatchSampler
 
 LANGS = ["en", "de"]
@@ -115,19 +115,33 @@ def test_frozen_bottom_layers_stay_in_eval_mode(forward_ws: Workspace) -> None:
 
 def test_fidelity_warning_names_the_problem_and_the_confirm_command(tmp_path: Path) -> None:
     full = TrialConfig(regime="full", device="cpu")
-    assert fidelity_warning(full, "CMD") is None
+    assert fidelity_warning(full, "CMD") is None, "full is the reference"
     custom = fidelity_warning(TrialConfig(regime="full", device="cpu", steps=20), "CMD")
-    assert custom is not None and "custom settings (steps=20)" in custom and custom.endswith("CMD")
-    proxy = fidelity_warning(TrialConfig(regime="proxy", device="cpu"), "python -m sweep.confirm --regime full")
-    assert proxy is not None and proxy.startswith("WARNING: regime 'proxy'")
-    assert proxy.endswith("python -m sweep.confirm --regime full")
-    record = {"regime": "proxy", "faithful": False, "rho_same_lang": 0.1, "rho_xling": -0.3, "knee_alpha": 0.0,
-              "knee_on_front": False, "reference": "full on a GPU", "seconds_per_trial": 40.0,
-              "measured_on": "here, today", "rule": "r"}
+    assert custom is not None and "regime 'full' with steps=20" in custom and custom.endswith("CMD")
+    proxy = TrialConfig(regime="proxy", device="cpu")
+    text = fidelity_warning(proxy, "python -m sweep.confirm --regime full")
+    assert text is not None and text.startswith("WARNING: regime 'proxy'")
+    assert text.endswith("python -m sweep.confirm --regime full")
+
+
+def test_fidelity_records_match_by_training_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from objectives.regimes import _fidelity
+
+    settings = training_settings(TrialConfig(regime="proxy", device="cpu", steps=150, learning_rate=4e-4))
+    record = {"regime": "top1-150", "settings": settings, "faithful": False, "rho_same_lang": 0.97, "rho_xling": 0.2,
+              "knee_alpha": 0.75, "knee_on_front": True, "reference": "full on a GPU", "seconds_per_trial": 112.0,
+              "measured_on": "here, 3 seeds", "rule": "the rule"}
     path = tmp_path / "fidelity.json"
-    path.write_text(json.dumps({"records": [record]}))
-    loaded = load_records(path)["proxy"]
-    assert loaded.rho_xling == -0.3 and not loaded.faithful
+    path.write_text(json.dumps({"records": [record, {**record, "regime": "faithful-one", "faithful": True,
+                                                      "settings": {**settings, "steps": 151}}]}))
+    monkeypatch.setattr(_fidelity, "fidelity_records", lambda: load_records(path))
+    measured = TrialConfig(regime="proxy", device="cpu", steps=150, learning_rate=4e-4)
+    assert fidelity_of(measured).regime == "top1-150"
+    text = fidelity_warning(measured, "CMD")
+    assert "+0.97" in text and "+0.20" in text and "alpha 0.75) lies on full's Pareto front" in text
+    assert fidelity_warning(TrialConfig(regime="proxy", device="cpu", steps=151, learning_rate=4e-4), "CMD") is None
+    unmeasured = fidelity_warning(TrialConfig(regime="proxy", device="cpu", steps=152, learning_rate=4e-4), "CMD")
+    assert "has not been compared with full fine-tuning" in unmeasured
     assert load_records(tmp_path / "missing.json") == {}
 
 
