@@ -22,6 +22,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 import storage
 from objectives import ConfigError
+from objectives.regimes import SETTING_KEYS
 from sweep._config import FixedPoint, SweepConfig, config_from_record
 from sweep._export import choose_trial, finite_complete
 
@@ -107,12 +108,10 @@ def confirm_config(
     """
     stored = search.model_dump(mode="json")
     if regime is None or regime == search.regime:
-        training = {k: stored[k] for k in ("regime", "train_layers", "steps", "learning_rate", "warmup_ratio",
-                                           "lr_schedule", "dropout", "train_path", "precision")}
+        training = {k: stored[k] for k in ("regime", *SETTING_KEYS)}
     else:
         training = {"regime": regime}
-        for key in ("train_layers", "steps", "learning_rate", "warmup_ratio", "lr_schedule", "dropout", "train_path",
-                    "precision"):
+        for key in SETTING_KEYS:
             stored.pop(key, None)
     overrides: dict[str, Any] = {
         **training, "study_name": confirm_study_name(search.study_name), "storage": storage_url, "device": device,
@@ -121,11 +120,9 @@ def confirm_config(
         "split_seed": search.split_seed, "workers": workers, "threads": threads, "keep_weights": "all",
         "max_failed": max(search.max_failed, len(points)),
     }
-    for key, value in (("cache_dir", cache_dir), ("model", model), ("data", data)):
+    for key, value in (("cache_dir", cache_dir), ("model", model), ("data", data), ("artifacts_dir", artifacts_dir)):
         if value is not None:
             overrides[key] = value
-    if artifacts_dir is not None:
-        overrides["artifacts_dir"] = artifacts_dir
     return config_from_record(stored, **overrides)
 
 
