@@ -60,6 +60,8 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "top2-150": {"regime": "proxy", "train_layers": 2, "steps": 150, "learning_rate": 2e-4},
     "top1-300-dropout": {"regime": "proxy", "steps": 300, "learning_rate": 2e-4, "dropout": True,
                          "warmup_ratio": 0.1, "lr_schedule": "linear"},
+    "top1-150-dropout": {"regime": "proxy", "steps": 150, "learning_rate": 4e-4, "dropout": True,
+                         "warmup_ratio": 0.1, "lr_schedule": "linear"},
     "full": {"regime": "full"},
     "full-800": {"regime": "full", "steps": 800, "learning_rate": 2e-5},
     "full-bf16": {"regime": "full", "precision": "bf16"},
@@ -251,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     r = sub.add_parser("run", help="train and evaluate candidates, one JSON line per (regime, alpha, seed)")
-    r.add_argument("--regimes", default="proxy,top1-300,top1-150,top2-150,top1-300-dropout")
+    r.add_argument("--regimes", default="proxy,top1-150,top1-300,top1-150-dropout,top2-150")
     r.add_argument("--alphas", default=",".join(f"{a:g}" for a in ALPHAS))
     r.add_argument("--seeds", default="0,1,2")
     r.add_argument("--out", default=str(REPO / "benchmarks" / "results" / "fidelity_cpu.jsonl"))
