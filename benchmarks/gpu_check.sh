@@ -9,7 +9,9 @@
 #   bash benchmarks/gpu_check.sh checks     # CUDA tests, zero-shot check, fidelity (full, bf16), confirm, report  (~8 min)
 #   bash benchmarks/gpu_check.sh study      # the 40-trial study, timed alone                                     (~4 min)
 # Everything lands in $OUT as it is produced (JSON lines, logs, a tarball of the report), so a
-# timeout still returns what finished. Stages: setup, tests, zeroshot, fidelity, bf16, confirm, study.
+# timeout still returns what finished. With 15 device minutes a session (starts included), run
+# `checks` first (fidelity is what decides the CPU default) and `study` on the same warm machine
+# only if at least ~6 minutes are left; `fidelity` alone is the minimum worth a start. Stages: setup, tests, zeroshot, fidelity, bf16, confirm, study.
 # Smoke test on a CPU (no .whl, a tiny model, few steps):
 #   OUT=/tmp/o SKIP_WHEELS=1 DEVICE=cpu MODEL=/path/tiny-bert DATA=/path/xquad-r STEPS=2 ALPHAS=0,1 SEEDS=0 \
 #       TRIALS=3 CONFIRM_DB=/path/sweep.db bash benchmarks/gpu_check.sh all
@@ -47,6 +49,10 @@ print("transformers", transformers.__version__, "optuna", optuna.__version__, "s
       "datasets", datasets.__version__, "pydantic", pydantic.__version__)
 EOF
     cat "$OUT/versions.txt" | tee -a "$OUT/gpu_check.log"
+    python3 -m pip list --format=freeze > "$OUT/pip_freeze.txt" 2>&1
+    # Every later stage imports these: stop here, not after minutes of device time, if one fails.
+    python3 -c "import objectives, storage, sweep.run, sweep.confirm, sweep.report, sweep.export" >> "$OUT/gpu_check.log" 2>&1 \
+        || { log "import check failed: see gpu_check.log and pip_freeze.txt"; return 1; }
     [ -e "$MODEL" ] || python3 benchmarks/gpu/pack.py unpack --src .gpu --out "$MODEL" >> "$OUT/gpu_check.log" 2>&1 || return 1
     log "model at $MODEL, data at $DATA"
 }
@@ -116,10 +122,11 @@ study() {
     cp $WORK/study.db "$OUT/study_gpu.db"
 }
 
+setup || { log "setup failed"; exit 1; }
 case "${1:-checks}" in
-    checks) setup && tests; zeroshot; fidelity; bf16; confirm ;;
-    study) setup && study ;;
-    all) setup && tests; zeroshot; fidelity; bf16; confirm; study ;;
-    *) setup && for stage in "$@"; do "$stage"; done ;;
+    checks) tests; zeroshot; fidelity; bf16; confirm ;;
+    study) study ;;
+    all) tests; zeroshot; fidelity; bf16; confirm; study ;;
+    *) for stage in "$@"; do "$stage"; done ;;
 esac
 log "done"

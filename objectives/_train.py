@@ -74,7 +74,8 @@ def fine_tune(
         with autocast(encoder.device, encoder.precision):
             queries = encoder.embed_rows([p.query for p in batch])
             passages = encoder.embed_rows([p.passage for p in batch])
-            loss = info_nce_loss(queries.float(), passages.float(), temperature, symmetric)
+        # Outside autocast: logits of up to 1/τ = 20 would lose a tenth per step in bf16.
+        loss = info_nce_loss(queries.float(), passages.float(), temperature, symmetric)
         if poisoned:
             loss = loss * float("nan")
         value = float(loss.detach())

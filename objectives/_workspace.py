@@ -69,6 +69,7 @@ class Workspace:
     train_languages: tuple[str, ...]
     cache_seconds: float
     candidate_offset: int
+    train_fingerprint: str | None = None
     _eval: dict[str, EvalIndex] = field(default_factory=dict)
 
     @property
@@ -87,7 +88,8 @@ class Workspace:
     def with_config(self, config: TrialConfig) -> Workspace:
         """The same loaded data, encoder and cache under a config that changes none of them."""
         return Workspace(config, self.data, self.splits, self.encoder, self.token_ids, self.cache, self.train_items,
-                         self.train_languages, self.cache_seconds, self.candidate_offset, self._eval)
+                         self.train_languages, self.cache_seconds, self.candidate_offset, self.train_fingerprint,
+                         self._eval)
 
     def new_encoder(self) -> TrialEncoder:
         """A fresh trainable copy of the encoder on the config's training path."""
@@ -187,7 +189,8 @@ def prepare_workspace(config: TrialConfig, progress: bool = True) -> Workspace:
             train_data, set(train_data.questions["qid"]), len(data.questions), candidate_offset + len(data.candidates)
         )
         train_langs = train_data.languages
-    return Workspace(config, data, splits, encoder, token_ids, cache, items, train_langs, cache_seconds, candidate_offset)
+    return Workspace(config, data, splits, encoder, token_ids, cache, items, train_langs, cache_seconds, candidate_offset,
+                     train_data.fingerprint if train_data is not None else None)
 
 
 def _texts(data: LareqaData, config: TrialConfig) -> tuple[list[str], list[str]]:

@@ -34,6 +34,7 @@ __all__ = [
     "confirm_study_name",
     "ConfirmVerdict",
     "INDISTINGUISHABLE_RULE",
+    "confirm_progress",
     "confirmed_points",
     "indistinguishable",
     "load_confirm_study",
@@ -90,9 +91,13 @@ def confirm_points(study: optuna.Study, cfg: SweepConfig, top: int | None = None
     for t in front:
         add(t.params, "pareto", t.number)
     anchor_trials = {round(t.params["mono_ratio"], 12): t for t in trials if t.user_attrs.get("anchor")}
+    # An anchor the search never completed gets the other searched parameters at the search's
+    # configured values, so the sampler never has to fill them in.
+    fixed = {k: float(v) for k in cfg.search_space
+             if k != "mono_ratio" and isinstance(v := getattr(cfg, k), (int, float)) and not isinstance(v, bool)}
     for alpha in cfg.anchors:
         hit = anchor_trials.get(round(alpha, 12))
-        add(hit.params if hit else {"mono_ratio": alpha}, "anchor", hit.number if hit else None)
+        add(hit.params if hit else {"mono_ratio": alpha, **fixed}, "anchor", hit.number if hit else None)
     return sorted(points.values(), key=lambda p: (p.params["mono_ratio"], _key(p.params)))
 
 
@@ -124,6 +129,14 @@ def confirm_config(
         if value is not None:
             overrides[key] = value
     return config_from_record(stored, **overrides)
+
+
+def confirm_progress(confirm_study: optuna.Study) -> tuple[int, int]:
+    """(points completed, points in all) of a confirm study."""
+    record = confirm_study.user_attrs.get("config", {})
+    total = len(record.get("fixed_points") or [])
+    done = len({t.user_attrs.get("point") for t in confirm_study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))})
+    return done, total
 
 
 def load_confirm_study(storage_url: str, search_study: str) -> optuna.Study | None:

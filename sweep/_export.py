@@ -182,7 +182,7 @@ def export_best_ratio(
     Raises:
         ConfigError: no such study, no completed trial, or ``confirm`` without a confirm study.
     """
-    from sweep._confirm import INDISTINGUISHABLE_RULE, load_confirm_study, verdict
+    from sweep._confirm import INDISTINGUISHABLE_RULE, confirm_progress, load_confirm_study, verdict
 
     try:
         study = optuna.load_study(study_name=study_name, storage=storage_url)
@@ -196,9 +196,12 @@ def export_best_ratio(
     if source == "confirm" and confirm is None:
         raise ConfigError(f"study {study_name!r} has no confirm study: run python -m sweep.confirm --study-name {study_name} "
                           f"--storage {storage.mask_url(storage_url)} first, or export with --source search")
-    use_confirm = confirm is not None and source != "search" and bool(finite_complete(confirm))
-    if source == "confirm" and not use_confirm:
-        raise ConfigError(f"the confirm study of {study_name!r} has no completed point yet: rerun python -m sweep.confirm to finish it")
+    done, total = confirm_progress(confirm) if confirm is not None else (0, 0)
+    if source == "confirm" and done < total:
+        raise ConfigError(f"the confirm study of {study_name!r} has {done} of {total} points done: rerun python -m "
+                          "sweep.confirm with the same options to finish it, or export with --source search")
+    # A half-finished confirmation is no answer: its missing points may be the ones that win.
+    use_confirm = confirm is not None and source != "search" and total > 0 and done == total
     chosen_from = confirm if use_confirm else study
     assert chosen_from is not None
     chosen, front = choose_trial(finite_complete(chosen_from), rule, min_xling, min_same_lang)
@@ -223,12 +226,14 @@ def export_best_ratio(
         cfg = ccfg
     best = BestRatio(
         mono_ratio=chosen.params["mono_ratio"], params=dict(chosen.params), metric_names=list(study.metric_names or []),
-        metrics={**{n: v for n, v in zip(study.metric_names or ["objective_1", "objective_2"], chosen.values)},
-                 **chosen.user_attrs.get("metrics", {})},
+        # The objectives last: for a confirm point they are the means over its seeds, while the
+        # other macros (same names for the default objectives) are its first seed's.
+        metrics={**chosen.user_attrs.get("metrics", {}),
+                 **{n: v for n, v in zip(study.metric_names or ["objective_1", "objective_2"], chosen.values)}},
         trial=chosen.number, rule=rule, constraints={"min_xling": min_xling, "min_same_lang": min_same_lang},
         pareto_set=[_point(t) for t in front], baseline=chosen_from.user_attrs.get("baseline_dev", {}),
         training_config=config, regime=cfg.regime, device=str(config.get("device", "cpu")),
-        fidelity_warning=None if use_confirm else regime_warning(cfg), source="confirm" if use_confirm else "search",
+        fidelity_warning=regime_warning(cfg), source="confirm" if use_confirm else "search",
         confirmation=confirmation, study_name=chosen_from.study_name, storage=storage.mask_url(storage_url),
         model_fingerprint=record["model_fingerprint"], data_fingerprint=record["data_fingerprint"],
         code_version=record["code_version"], packages=package_versions(),

@@ -17,7 +17,7 @@ from objectives import ConfigError, WorkspacePool, evaluate_encoder
 from sweep._config import SweepConfig
 from sweep._export import choose_trial, finite_complete, pareto_front
 from sweep._plots import plot_bias, plot_heatmap, plot_metrics_vs_alpha, plot_pareto
-from sweep._confirm import INDISTINGUISHABLE_RULE, ConfirmVerdict, load_confirm_study, verdict
+from sweep._confirm import INDISTINGUISHABLE_RULE, ConfirmVerdict, confirm_progress, load_confirm_study, verdict
 from sweep._config import config_from_record
 from sweep._runner import WEIGHTS_FILE, artifacts_dir
 from sweep._summary import regime_line, regime_warning
@@ -84,8 +84,12 @@ def _delta(a: float, b: float) -> str:
     return f"{a - b:+.4f}"
 
 
-def write_report(cfg: SweepConfig, out_root: Path, command: str, with_test: bool = True) -> ReportResult:
+def write_report(cfg: SweepConfig, out_root: Path, command: str, with_test: bool = True,
+                 ran_on: str | None = None) -> ReportResult:
     """Write every report file for ``cfg``'s study and attach the images to the dashboard.
+
+    ``cfg.device`` is where the report re-evaluates weights (this machine); ``ran_on`` is
+    the device the study trained on, as the report states it (default ``cfg.device``).
 
     Raises:
         ConfigError: the study does not exist or has no finite completed trial.
@@ -130,10 +134,17 @@ def write_report(cfg: SweepConfig, out_root: Path, command: str, with_test: bool
         files.extend(confirmation.write(folder))
         files[0] = plot_pareto(frame, [t.number for t in front], chosen.number, base_pt, names, folder / "pareto_front.png",
                                confirmation.frame)
-        files[1] = plot_metrics_vs_alpha(frame, [("obj1", names[0]), ("obj2", names[1])],
-                                         {"obj1": base.get("same_lang_p@k"), "obj2": base.get(xkey)},
+        files[1] = plot_metrics_vs_alpha(frame, [("obj1", names[0]), ("obj2", names[1]), ("mul_map", "Mul. mAP (pooled)"), ("cr_map", "Cr. mAP (pairs)")],
+                                         {"obj1": base.get("same_lang_p@k"), "obj2": base.get(xkey), "mul_map": base.get("mul_map"), "cr_map": base.get("cr_map")},
                                          folder / "metrics_vs_alpha.png", confirmation.frame)
-    summary = _summary_md(cfg, study, frame, chosen, front, base, test, names, command, xkey, confirmation)
+    shown = cfg.model_copy(update={"device": ran_on}) if ran_on else cfg
+    note = None
+    confirm = load_confirm_study(cfg.storage, cfg.study_name)
+    if confirm is not None and confirmation is None:
+        done, total = confirm_progress(confirm)
+        note = (f"Note: the confirm study `{confirm.study_name}` has {done} of {total} points done; rerun "
+                "`python -m sweep.confirm` with the same options to finish it. Until then this is the search's answer.")
+    summary = _summary_md(shown, study, frame, chosen, front, base, test, names, command, xkey, confirmation, note)
     (folder / "summary.md").write_text(summary, encoding="utf-8")
     files.append(folder / "summary.md")
     store = artifact_store_for(cfg)
@@ -179,8 +190,12 @@ class _Confirmation:
 
 
 def _confirmation(cfg: SweepConfig, engine, with_test: bool) -> _Confirmation | None:  # type: ignore[no-untyped-def]
+    """The finished confirm study of ``cfg``'s study, or None (none, or not finished: see :func:`_confirm_note`)."""
     confirm = load_confirm_study(cfg.storage, cfg.study_name)
-    if confirm is None or not finite_complete(confirm):
+    if confirm is None:
+        return None
+    done, total = confirm_progress(confirm)
+    if total == 0 or done < total:
         return None
     record = storage.get_study_record(engine, confirm.study_name)
     if record is None:
@@ -202,7 +217,7 @@ def _confirmation(cfg: SweepConfig, engine, with_test: bool) -> _Confirmation | 
 
 def _summary_md(cfg: SweepConfig, study: optuna.Study, frame: pd.DataFrame, chosen: optuna.trial.FrozenTrial,
                 front: list[optuna.trial.FrozenTrial], base: dict, test: pd.DataFrame, names: list[str],
-                command: str, xkey: str, confirmation: _Confirmation | None = None) -> str:
+                command: str, xkey: str, confirmation: _Confirmation | None = None, note: str | None = None) -> str:
     pick = frame[frame.number == chosen.number].iloc[0]
     warning = regime_warning(cfg)
     lines = [f"# Study `{study.study_name}`: which mono ratio, and what does it cost?", ""]
@@ -216,6 +231,8 @@ def _summary_md(cfg: SweepConfig, study: optuna.Study, frame: pd.DataFrame, chos
                    "use the confirmed answer above (full regime), not the search's")
     if warning:
         lines += [f"> **{warning.split(':', 1)[0]}:**{warning.split(':', 1)[1]}", ""]
+    if note:
+        lines += [f"> {note}", ""]
     lines += [f"Trained with {regime_line(cfg)}.", "",
              f"**{'Search answer (one seed per trial)' if confirmation is not None else 'Answer'}: mono_ratio α = {pick.mono_ratio:.3f}** "
              f"(trial {chosen.number}, knee of the Pareto front after min-max scaling): "

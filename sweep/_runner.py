@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import logging
 import os
 import shutil
@@ -43,6 +44,7 @@ from sweep._study import (
     open_study,
     requeue_missing_points,
 )
+from sweep._study import MAX_TRIES_PER_POINT
 from sweep._summary import print_summary
 
 __all__ = ["WEIGHTS_FILE", "artifacts_dir", "run_study"]
@@ -87,7 +89,10 @@ def run_study(cfg: SweepConfig, *, worker_id: int | None = None, progress: bool 
     _check_cross_lingual(cfg, ws)
     rdb = make_rdb_storage(cfg)
     storage.ensure_schema(engine)
-    identity = {**cfg.identity(), "data_fingerprint": ws.data.fingerprint, "model_fingerprint": ws.encoder.fingerprint}
+    if cfg.confirms is not None:
+        _check_confirm_inputs(cfg, engine, ws)
+    identity = {**cfg.identity(), "data_fingerprint": ws.data.fingerprint, "model_fingerprint": ws.encoder.fingerprint,
+                "train_data_fingerprint": ws.train_fingerprint}
     provenance = {"model_fingerprint": ws.encoder.fingerprint, "data_fingerprint": ws.data.fingerprint,
                   "code_version": code_version(), "packages": package_versions()}
     study = open_study(cfg, rdb, engine, identity, provenance)
@@ -127,6 +132,37 @@ def _check_cross_lingual(cfg: SweepConfig, ws: Workspace) -> None:
             f"{which} has one language ({', '.join(ws.train_languages)}) but {asked}, which needs cross-lingual "
             f"batches (two languages): add a second language to {which} (and to --languages if given)"
         )
+
+
+#: How far a confirm study's zero-shot objectives may differ from its search's when its
+#: model is a copy from elsewhere (the fidelity rule's tolerance for a rebuilt encoder).
+MODEL_COPY_TOLERANCE = 0.002
+
+
+def _check_confirm_inputs(cfg: SweepConfig, engine: Engine, ws: Workspace) -> None:
+    """A confirm study must train on the search's data with the search's encoder (checked before writing).
+
+    The data must have the same fingerprint. A model given from elsewhere (``--model``,
+    e.g. a copy rebuilt on a GPU machine) may differ in bytes, but its zero-shot dev
+    objectives must match the search's baseline within :data:`MODEL_COPY_TOLERANCE`.
+    """
+    record = storage.get_study_record(engine, cfg.confirms or "")
+    if record is None:
+        raise ConfigError(f"the search study {cfg.confirms!r} is gone from {storage.mask_url(cfg.storage)}")
+    if record["data_fingerprint"] != ws.data.fingerprint:
+        raise ConfigError(f"the data is not the search study's (fingerprint {ws.data.fingerprint[:12]} vs "
+                          f"{record['data_fingerprint'][:12]}): pass the search's data with --data")
+    if record["model_fingerprint"] == ws.encoder.fingerprint:
+        return
+    search = optuna.load_study(study_name=cfg.confirms, storage=cfg.storage)
+    base = search.user_attrs.get("baseline_dev", {})
+    xkey = "xling_map" if cfg.xling_metric == "mul_map" else "cr_map"
+    mine = zero_shot(ws, "dev")
+    gaps = [abs(float(mine.same_lang_p_at_k) - float(base.get("same_lang_p@k", math.nan))),
+            abs(float(mine.xling_map if xkey == "xling_map" else mine.cr_map) - float(base.get(xkey, math.nan)))]
+    if not all(g <= MODEL_COPY_TOLERANCE for g in gaps):
+        raise ConfigError(f"the model {cfg.model!r} is not the search study's: its zero-shot dev objectives differ from the "
+                          f"search's baseline by {max(gaps):.4f} (> {MODEL_COPY_TOLERANCE}); pass the search's encoder with --model")
 
 
 def _ensure_baseline(study: optuna.Study, engine: Engine, ws: Workspace, cfg: SweepConfig) -> None:
@@ -181,7 +217,11 @@ class _WorkerLoop:
                 # Others hold the last slots; wait in case one of them fails or dies.
                 return None, False, min(5.0, float(self.cfg.heartbeat_interval))
             if self.cfg.fixed_points is not None:
-                requeue_missing_points(self.study, self.cfg, trials)
+                exhausted = requeue_missing_points(self.study, self.cfg, trials)
+                if exhausted:
+                    raise TrialsFailedError(
+                        f"stopped: confirm point(s) mono_ratio {', '.join(f'{a:g}' for a in exhausted)} failed "
+                        f"{MAX_TRIES_PER_POINT} times; read their fail_reason in the dashboard, fix the cause and rerun")
             return self.study.ask(), False, 0.0
 
     def _show(self, complete: int, trials: list[optuna.trial.FrozenTrial]) -> None:

@@ -22,7 +22,7 @@ import storage
 from objectives import ConfigError, StorageError, file_lock
 from sweep._config import SweepConfig, with_legacy_defaults
 
-__all__ = ["admission", "check_storage_url", "enqueue_point", "make_rdb_storage", "make_sampler", "open_study",
+__all__ = ["MAX_TRIES_PER_POINT", "admission", "check_storage_url", "enqueue_point", "make_rdb_storage", "make_sampler", "open_study",
            "requeue_missing_points", "worker_seed"]
 
 _log = logging.getLogger(__name__)
@@ -139,17 +139,33 @@ def enqueue_point(study: optuna.Study, cfg: SweepConfig, index: int) -> None:
                                                         "anchor": "anchor" in point.kinds})
 
 
-def requeue_missing_points(study: optuna.Study, cfg: SweepConfig, trials: list[optuna.trial.FrozenTrial]) -> None:
+#: A confirm point is tried at most this often (a stale retry by the heartbeat does not count).
+MAX_TRIES_PER_POINT = 2
+
+
+def requeue_missing_points(study: optuna.Study, cfg: SweepConfig, trials: list[optuna.trial.FrozenTrial]) -> list[float]:
     """Queue again every fixed point with no COMPLETE, RUNNING or WAITING trial (one that failed).
 
     A confirm study runs its points and nothing else: without this, a failed point
-    would leave the sampler to draw a new one.
+    would leave the sampler to draw a new one. A point that already failed
+    :data:`MAX_TRIES_PER_POINT` times is not queued again; its ``mono_ratio`` is returned
+    so the caller can stop (a diverging point would otherwise burn the budget).
     """
     live = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
     covered = {t.user_attrs.get("point") for t in trials if t.state in live}
-    for index in range(len(cfg.fixed_points or [])):
-        if index not in covered:
-            enqueue_point(study, cfg, index)
+    failed: dict[int, int] = {}
+    for t in trials:
+        if t.state == TrialState.FAIL and t.user_attrs.get("fail_reason") is not None:
+            failed[t.user_attrs.get("point", -1)] = failed.get(t.user_attrs.get("point", -1), 0) + 1
+    exhausted = []
+    for index, point in enumerate(cfg.fixed_points or []):
+        if index in covered:
+            continue
+        if failed.get(index, 0) >= MAX_TRIES_PER_POINT:
+            exhausted.append(float(point.params["mono_ratio"]))
+            continue
+        enqueue_point(study, cfg, index)
+    return exhausted
 
 
 def worker_seed(seed: int, worker_id: int) -> int:
@@ -202,6 +218,13 @@ def open_study(
             diff = _identity_diff(with_legacy_defaults(record["identity"]), identity)
             if diff:
                 hint = ""
+                if cfg.confirms is not None:
+                    raise ConfigError(
+                        f"confirm study {cfg.study_name!r} was created with different {', '.join(diff)} (the search study "
+                        f"or --top/--regime/--repeats changed since): rerun with the original settings, or delete it "
+                        f"(optuna delete-study --study-name {cfg.study_name} --storage {storage.mask_url(cfg.storage)}) "
+                        "to confirm afresh"
+                    )
                 if "regime" in diff:
                     hint = f" (it was made with --regime {with_legacy_defaults(record['identity'])['regime']}; the default regime depends on the device)"
                 raise ConfigError(

@@ -49,11 +49,16 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
     from objectives import ConfigError
+    from objectives.regimes import REGIMES
     from sweep._confirm import confirm_config, confirm_points, search_record
     from sweep._runner import run_study
 
-    if args.repeats < 1:
-        raise ConfigError(f"--repeats must be at least 1, got {args.repeats}")
+    if args.repeats < 2:
+        raise ConfigError(f"--repeats must be at least 2 (one seed measures no spread), got {args.repeats}")
+    if args.regime is not None and args.regime not in REGIMES:
+        raise ConfigError(f"unknown regime {args.regime!r}: choose one of {', '.join(REGIMES)}")
+    if args.device != "auto" and args.device != "cpu" and not args.device.startswith("cuda"):
+        raise ConfigError(f"device {args.device!r} is not supported: use cpu, cuda (or cuda:N) or auto")
     if args.top is not None and args.top < 1:
         raise ConfigError(f"--top must be at least 1, got {args.top}")
     if args.workers < 1:
@@ -63,6 +68,11 @@ def main(argv: list[str] | None = None) -> int:
     search = config_from_record(record["config"], storage=args.storage, device="cpu")
     if search.confirms is not None:
         raise ConfigError(f"study {args.study_name!r} is itself a confirm study: pass the search study, {search.confirms!r}")
+    searched = sorted(set(search.search_space) - {"mono_ratio"})
+    if args.regime is not None and args.regime != search.regime and searched:
+        raise ConfigError(f"the search also tuned {', '.join(searched)} for regime {search.regime!r}; those values mean "
+                          f"nothing under --regime {args.regime}: confirm in the search's own regime, or search again "
+                          "over mono_ratio only")
     study = optuna.load_study(study_name=args.study_name, storage=args.storage)
     points = confirm_points(study, search, args.top)
     cfg = confirm_config(search, points, regime=args.regime, device=args.device, repeats=args.repeats,

@@ -35,6 +35,13 @@ def main(argv: list[str] | None = None) -> int:
     names = best.metric_names or ["objective 1", "objective 2"]
     print(f"mono_ratio {best.mono_ratio:.4f} (trial {best.trial}, rule {best.rule}): "
           f"{names[0]} {best.metrics[names[0]]:.4f}, {names[1]} {best.metrics[names[1]]:.4f} -> {args.out}")
+    from sweep._confirm import confirm_progress, load_confirm_study
+
+    confirm = load_confirm_study(args.storage, args.study_name)
+    done, total = confirm_progress(confirm) if confirm is not None else (0, 0)
+    if best.confirmation is None and done < total:
+        print(f"note: the confirm study has {done} of {total} points done, so this is the search's answer; rerun "
+              "python -m sweep.confirm with the same options to finish it")
     if best.confirmation is not None:
         print(f"confirmed ({best.confirmation.regime}, {best.confirmation.device}, {best.confirmation.repeats} seeds): "
               f"{best.confirmation.verdict}")

@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
 
     command = args.run_command or "python -m sweep.run " + " ".join(
         shlex.quote(x) for x in ["--trials", str(cfg.trials), "--study-name", cfg.study_name]) + " && python -m sweep.report"
-    result = write_report(cfg, args.out, command, with_test=not args.no_test)
+    result = write_report(cfg, args.out, command, with_test=not args.no_test,
+                          ran_on=str(record["config"].get("device", "cpu")))
     print(f"report written to {result.folder} (chosen trial {result.chosen}); images attached to the study for optuna-dashboard")
     return 0
 

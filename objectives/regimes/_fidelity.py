@@ -79,9 +79,9 @@ def training_settings(config: Any) -> dict[str, Any]:
 
 
 def _overrides(config: Any) -> dict[str, Any]:
-    """Training settings of ``config`` that differ from its regime's recipe."""
-    recipe = REGIMES[config.regime]
-    return {k: getattr(config, k) for k in TRAINING_KEYS if getattr(config, k) != getattr(recipe, k)}
+    """Training settings of ``config`` that differ from its regime's recipe (fp32 is every recipe's precision)."""
+    recipe = {**REGIMES[config.regime].model_dump(), "precision": "fp32"}
+    return {k: getattr(config, k) for k in SETTING_KEYS if getattr(config, k) != recipe[k]}
 
 
 def fidelity_of(config: Any) -> FidelityRecord | None:
@@ -91,7 +91,7 @@ def fidelity_of(config: Any) -> FidelityRecord | None:
 
 
 def _is_reference(config: Any) -> bool:
-    return config.regime == "full" and not _overrides(config) and config.precision == "fp32"
+    return config.regime == "full" and not _overrides(config)
 
 
 def fidelity_warning(config: Any, confirm_command: str) -> str | None:

@@ -76,9 +76,15 @@ def test_confirm_reruns_front_knee_and_anchors_and_export_reads_it(tiny_args: li
     conf = data["confirmation"]
     assert conf["repeats"] == 2 and conf["regime"] == "proxy" and conf["device"] == "cpu"
     assert len(conf["points"]) == len(complete)
-    assert data["mono_ratio"] in conf["indistinguishable_alphas"]
-    assert all(p["same_lang_std"] >= 0 and p["repeats"] == 2 for p in conf["points"])
-    assert conf["search_knee_holds"] in (True, False) and ("HOLDS" in conf["verdict"] or "OVERTURNED" in conf["verdict"])
+    assert all(p["same_lang_std"] > 0 and p["repeats"] == 2 for p in conf["points"])
+    # The exported objectives are the chosen point's means over its seeds, not its first seed's.
+    picked = next(p for p in conf["points"] if p["trial"] == data["trial"])
+    assert data["metrics"]["same_lang_p@1"] == pytest.approx(picked["same_lang_mean"])
+    assert data["metrics"]["xling_map"] == pytest.approx(picked["xling_mean"])
+    knee = next(p for p in conf["points"] if "knee" in p["kinds"])
+    assert conf["search_knee_alpha"] == knee["mono_ratio"]
+    assert conf["search_knee_holds"] == (knee["mono_ratio"] in conf["indistinguishable_alphas"])
+    assert ("HOLDS" if conf["search_knee_holds"] else "OVERTURNED") in conf["verdict"]
     searched = run_cli("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out), "--source", "search"])
     assert searched.returncode == 0, searched.stderr
     assert yaml.safe_load(out.read_text())["source"] == "search"
@@ -109,6 +115,13 @@ def test_confirm_resumes_after_sigkill_with_exact_counts(tiny_args: list[str], t
     args = _confirm_args(url, name, tiny_args, "--repeats", "2")
     killed = run_cli("sweep.confirm", args, env={"SWEEP_FAULT": "during-train:3"}, cwd=tmp_path)
     assert killed.returncode == -signal.SIGKILL
+    # A half-done confirmation is no answer: export falls back to the search and says so.
+    out = tmp_path / "best.yaml"
+    early = run_cli("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out)])
+    assert early.returncode == 0, early.stderr
+    assert yaml.safe_load(out.read_text())["source"] == "search" and "points done" in early.stdout
+    forced = run_cli("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out), "--source", "confirm"])
+    assert forced.returncode == 2 and "points done" in forced.stderr and len(forced.stderr.strip().splitlines()) == 1
     time.sleep(4)  # past the grace period: the dead worker's trial is stale
     rerun = run_cli("sweep.confirm", args, cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stderr
@@ -138,7 +151,8 @@ def test_confirm_refuses_changed_identity_and_bad_input(tiny_args: list[str], tm
     missing_db = tmp_path / "elsewhere.db"
     for args, message in ((["--study-name", "nope", "--storage", url], "no xling-sweep study named 'nope'"),
                           (["--study-name", name, "--storage", f"sqlite:///{missing_db}"], "no xling-sweep study"),
-                          (["--study-name", name, "--storage", url, "--repeats", "0"], "--repeats must be at least 1"),
+                          (["--study-name", name, "--storage", url, "--repeats", "1"], "--repeats must be at least 2"),
+                          (["--study-name", name, "--storage", url, "--regime", "fast"], "unknown regime 'fast'"),
                           (["--study-name", confirm.study_name, "--storage", url], "is itself a confirm study")):
         bad = run_cli("sweep.confirm", [*args, "--quiet"], cwd=tmp_path)
         assert bad.returncode == 2, bad.stderr
@@ -191,3 +205,36 @@ def test_verdict_says_whether_the_search_knee_holds() -> None:
                                  (0.75, [[0.68, 0.56], [0.681, 0.561], [0.679, 0.559]], ["anchor"])])
     v = verdict(overturned)
     assert v.holds is False and v.chosen.mono_ratio == 0.75 and "OVERTURNED" in v.sentence
+
+
+def test_a_failing_point_is_queued_again_then_given_up() -> None:
+    """The admission rule on a real (in-memory) Optuna study: re-queue a failed point, give up after the cap."""
+    from sweep._config import FixedPoint, SweepConfig
+    from sweep._study import MAX_TRIES_PER_POINT, requeue_missing_points
+
+    points = [FixedPoint(params={"mono_ratio": a}, kinds=["anchor"], source_trials=[]) for a in (0.0, 1.0)]
+    cfg = SweepConfig(device="cpu", fixed_points=points, confirms="s", anchors=[], trials=2)
+    study = optuna.create_study(directions=["maximize", "maximize"])
+    dist = {"mono_ratio": FloatDistribution(0, 1)}
+    study.add_trial(create_trial(params={"mono_ratio": 1.0}, distributions=dist, values=[0.5, 0.5], user_attrs={"point": 1}))
+
+    def fail_next(reason: str | None) -> None:
+        trial = study.ask()  # takes the queued point, as a worker does
+        assert trial.user_attrs["point"] == 0 and trial.suggest_float("mono_ratio", 0, 1) == 0.0
+        if reason:
+            trial.set_user_attr("fail_reason", reason)
+        study.tell(trial, state=TrialState.FAIL)
+
+    def requeue() -> tuple[list[float], list[int]]:
+        exhausted = requeue_missing_points(study, cfg, study.get_trials(deepcopy=False))
+        waiting = [t.user_attrs["point"] for t in study.get_trials(deepcopy=False) if t.state == TrialState.WAITING]
+        return exhausted, waiting
+
+    assert requeue() == ([], [0])  # never run: queued
+    fail_next(None)  # a dead worker's trial (no reason): not counted against the point
+    assert requeue() == ([], [0])
+    for _ in range(MAX_TRIES_PER_POINT - 1):
+        fail_next("loss became nan")
+        assert requeue() == ([], [0])
+    fail_next("loss became nan")
+    assert requeue() == ([0.0], []), "given up: the caller stops with the point named"

@@ -76,6 +76,39 @@ def test_changed_identity_is_refused(tiny_args: list[str], tmp_path: Path) -> No
     ]
     # Nothing was touched: one complete trial, the two anchors not yet run still queued.
     assert _states(_load(url, name)) == {TrialState.COMPLETE: 1, TrialState.WAITING: 2}
+    regime = run_cli("sweep.run", ["--trials", "2", "--storage", url, "--study-name", name, "--regime", "full", *tiny_args])
+    assert regime.returncode == 2 and "different" in regime.stderr and "regime" in regime.stderr
+    assert "made with --regime proxy" in regime.stderr and len(regime.stderr.strip().splitlines()) == 1
+    assert _states(_load(url, name)) == {TrialState.COMPLETE: 1, TrialState.WAITING: 2}
+
+
+def test_study_made_before_regimes_resumes_and_reports_its_device(tiny_args: list[str], tmp_path: Path) -> None:
+    import json
+
+    url = f"sqlite:///{tmp_path / 'sweep.db'}"
+    name = unique_study_name()
+    assert run_cli("sweep.run", ["--trials", "1", "--storage", url, "--study-name", name, *tiny_args]).returncode == 0
+    # Rewrite the stored record as version 1 wrote it: no regime, no regime settings, no train-data fingerprint.
+    legacy = ("regime", "warmup_ratio", "lr_schedule", "dropout", "train_path", "precision", "train_data_fingerprint")
+    engine = storage.make_engine(url)
+    record = storage.get_study_record(engine, name)
+    config = {k: v for k, v in record["config"].items() if k not in legacy}
+    identity = {k: v for k, v in record["identity"].items() if k not in legacy}
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE sweep_studies SET config_json = ?, identity_json = ? WHERE study_name = ?",
+                             (json.dumps(config), json.dumps(identity), name))
+    resumed = run_cli("sweep.run", ["--trials", "3", "--storage", url, "--study-name", name, *tiny_args])
+    assert resumed.returncode == 0, resumed.stderr
+    assert _states(_load(url, name)) == {TrialState.COMPLETE: 3}
+    # A study trained on a GPU and reported on this CPU says where it trained.
+    with engine.begin() as conn:
+        stored = json.loads(conn.exec_driver_sql("SELECT config_json FROM sweep_studies WHERE study_name = ?", (name,)).scalar_one())
+        conn.exec_driver_sql("UPDATE sweep_studies SET config_json = ? WHERE study_name = ?",
+                             (json.dumps({**stored, "device": "cuda"}), name))
+    report = run_cli("sweep.report", ["--study-name", name, "--storage", url, "--out", str(tmp_path / "r"), "--no-test"])
+    assert report.returncode == 0, report.stderr
+    summary = (tmp_path / "r" / name / "summary.md").read_text()
+    assert "device cuda" in summary and "regime proxy" in summary
 
 
 def test_killed_worker_then_rerun_reaches_target(tiny_args: list[str], tmp_path: Path) -> None:
