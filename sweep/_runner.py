@@ -33,7 +33,7 @@ from objectives import (
     zero_shot,
 )
 from objectives.objective import ParamSpec, TrialOutcome, objective_values, run_optuna_trial
-from sweep._config import SEARCHABLE, SweepConfig
+from sweep._config import SEARCHABLE, SweepConfig, config_from_record
 from sweep._heartbeat import Heartbeat
 from sweep._provenance import code_version, package_versions
 from sweep._study import (
@@ -165,11 +165,39 @@ def _check_confirm_inputs(cfg: SweepConfig, engine: Engine, ws: Workspace) -> No
                           f"search's baseline by {max(gaps):.4f} (> {MODEL_COPY_TOLERANCE}); pass the search's encoder with --model")
 
 
+def _baseline_source(cfg: SweepConfig, engine: Engine, ws: Workspace) -> optuna.Study | None:
+    """The search study whose baseline a confirm study may copy: same encoder, same path and cut.
+
+    The zero-shot numbers depend on the model and on the path (the cached path rounds
+    the cut-layer states to fp16), not on the rest of the training recipe.
+    """
+    if cfg.confirms is None:
+        return None
+    record = storage.get_study_record(engine, cfg.confirms)
+    if record is None or record["model_fingerprint"] != ws.encoder.fingerprint:
+        return None
+    search = config_from_record(record["config"], storage=cfg.storage, device="cpu")
+    if (search.train_path, search.train_layers, search.max_length) != (cfg.train_path, cfg.train_layers, cfg.max_length):
+        return None
+    return optuna.load_study(study_name=cfg.confirms, storage=cfg.storage)
+
+
 def _ensure_baseline(study: optuna.Study, engine: Engine, ws: Workspace, cfg: SweepConfig) -> None:
-    """Evaluate the zero-shot model on dev and test once per study (under the lock)."""
+    """Evaluate the zero-shot model on dev and test once per study (under the lock).
+
+    A confirm study with the search's encoder and path copies the search's baseline.
+    """
+    source = _baseline_source(cfg, engine, ws)
     with admission(engine, cfg.study_name):
         for split in ("dev", "test"):
             if storage.has_baseline(engine, cfg.study_name, split):
+                continue
+            if source is not None and f"baseline_{split}" in source.user_attrs:
+                cells = storage.baseline_cells(engine, source.study_name, split)
+                rows = [{k: (None if isinstance(v, float) and math.isnan(v) and k != "value" else v) for k, v in r.items()}
+                        for r in cells.to_dict("records")]
+                storage.write_baseline(engine, cfg.study_name, split, rows)
+                study.set_user_attr(f"baseline_{split}", source.user_attrs[f"baseline_{split}"])
                 continue
             result = zero_shot(ws, split)
             storage.write_baseline(engine, cfg.study_name, split, result.cells())

@@ -65,8 +65,14 @@ def test_confirm_reruns_front_knee_and_anchors_and_export_reads_it(tiny_args: li
     assert all(t.user_attrs["repeat_values"][0] != list(by_alpha[t.params["mono_ratio"]].values) for t in complete)
     # Same storage, same metric names: optuna-dashboard lists it beside the search study.
     assert confirm.metric_names == search.metric_names
-    record = storage.get_study_record(storage.make_engine(url), confirm.study_name)
+    engine = storage.make_engine(url)
+    record = storage.get_study_record(engine, confirm.study_name)
     assert record is not None and record["config"]["confirms"] == name
+    # Same encoder, same path: the confirm study carries the search's zero-shot baseline.
+    for split in ("dev", "test"):
+        mine, theirs = storage.baseline_cells(engine, confirm.study_name, split), storage.baseline_cells(engine, name, split)
+        assert len(mine) > 0 and mine.drop(columns="split").equals(theirs.drop(columns="split"))
+    assert confirm.user_attrs["baseline_dev"] == search.user_attrs["baseline_dev"]
 
     out = tmp_path / "best.yaml"
     exported = run_cli("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out)])
@@ -76,7 +82,8 @@ def test_confirm_reruns_front_knee_and_anchors_and_export_reads_it(tiny_args: li
     conf = data["confirmation"]
     assert conf["repeats"] == 2 and conf["regime"] == "proxy" and conf["device"] == "cpu"
     assert len(conf["points"]) == len(complete)
-    assert all(p["same_lang_std"] > 0 and p["repeats"] == 2 for p in conf["points"])
+    assert all(p["same_lang_std"] >= 0 and p["xling_std"] >= 0 and p["repeats"] == 2 for p in conf["points"])
+    assert any(p["xling_std"] > 0 for p in conf["points"]), "two seeds give two numbers somewhere"
     # The exported objectives are the chosen point's means over its seeds, not its first seed's.
     picked = next(p for p in conf["points"] if p["trial"] == data["trial"])
     assert data["metrics"]["same_lang_p@1"] == pytest.approx(picked["same_lang_mean"])
