@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,10 +19,15 @@ def sweep_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("sweep-cache")
 
 
+def tiny_cli_args(tiny_model_dir: Path, xquad_path: Path, sweep_cache: Path) -> list[str]:
+    return ["--model", str(tiny_model_dir), "--data", str(xquad_path), "--languages", "en,de",
+            "--steps", "3", "--batch-size", "8", "--max-length", "48", "--cache-dir", str(sweep_cache), "--quiet",
+            "--threads", "1"]
+
+
 @pytest.fixture
 def tiny_args(tiny_model_dir: Path, xquad_path: Path, sweep_cache: Path) -> list[str]:
-    return ["--model", str(tiny_model_dir), "--data", str(xquad_path), "--languages", "en,de",
-            "--steps", "3", "--batch-size", "8", "--max-length", "48", "--cache-dir", str(sweep_cache), "--quiet"]
+    return tiny_cli_args(tiny_model_dir, xquad_path, sweep_cache)
 
 
 def _env(env: dict[str, str] | None) -> dict[str, str]:
@@ -43,6 +50,34 @@ def run_cli(module: str, args: list[str], env: dict[str, str] | None = None, tim
                           timeout=timeout, env=full_env, cwd=cwd or REPO)
 
 
+CliCall = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def run_main(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> CliCall:
+    """Call a CLI's ``main(argv)`` in this process; same result shape as :func:`run_cli`.
+
+    It is the code ``python -m <module>`` runs, minus the interpreter start-up and the
+    torch/transformers import (~3 s a call here), so the many one-line-error cases are
+    checked without paying that each time. The entry point itself (``python -m``, exit
+    status, nothing else on stderr) stays covered by the tests that use :func:`run_cli`.
+    """
+
+    def call(module: str, args: list[str], env: dict[str, str] | None = None,
+             cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        main = importlib.import_module(module).main
+        for key, value in (env or {}).items():
+            monkeypatch.setenv(key, value)
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        capsys.readouterr()
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return subprocess.CompletedProcess([module, *args], code, captured.out, captured.err)
+
+    return call
+
+
 def start_cli(module: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     full_env = _env(env)
     return subprocess.Popen([sys.executable, "-m", module, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -56,7 +91,7 @@ def made_study(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, x
     folder = tmp_path_factory.mktemp("made-study")
     url = f"sqlite:///{folder / 'sweep.db'}"
     args = ["--model", str(tiny_model_dir), "--data", str(xquad_path), "--languages", "en,de", "--steps", "6",
-            "--batch-size", "8", "--max-length", "48", "--cache-dir", str(sweep_cache), "--quiet",
+            "--batch-size", "8", "--max-length", "48", "--cache-dir", str(sweep_cache), "--quiet", "--threads", "1",
             "--learning-rate", "1e-3", "--trials", "5", "--storage", url, "--study-name", "made", "--keep-weights", "all"]
     done = run_cli("sweep.run", args, cwd=folder)
     assert done.returncode == 0, done.stderr

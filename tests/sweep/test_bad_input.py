@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from tests.storage_backends import unique_study_name
-from tests.sweep.conftest import run_cli
+from tests.sweep.conftest import CliCall, run_cli
 
 
 def _lang_copy(xquad_path: Path, folder: Path, langs: list[str]) -> Path:
@@ -79,18 +79,24 @@ if not torch.cuda.is_available():  # on a GPU machine this is no mistake
     CASES["cuda without a GPU"] = (lambda x, t, d: ["--device", "cuda"], "torch sees no CUDA GPU")
 
 
+#: Run as a real ``python -m sweep.run`` process (the others call ``main`` in-process):
+#: one data error and one config error prove the entry point prints the same single line.
+SUBPROCESS_CASES = {"malformed json", "unknown config key"}
+
+
 def _write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_bad_input(case: str, tiny_args: list[str], tiny_model_dir: Path, xquad_path: Path, tmp_path: Path) -> None:
+def test_bad_input(case: str, tiny_args: list[str], tiny_model_dir: Path, xquad_path: Path, tmp_path: Path,
+                   run_main: CliCall) -> None:
     make_args, message = CASES[case]
     db = tmp_path / "sweep.db"
     args = ["--storage", f"sqlite:///{db}", "--study-name", unique_study_name(), "--trials", "2", *tiny_args,
             *make_args(xquad_path, tiny_model_dir, tmp_path)]
-    done = run_cli("sweep.run", args, cwd=tmp_path)
+    done = (run_cli if case in SUBPROCESS_CASES else run_main)("sweep.run", args, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr

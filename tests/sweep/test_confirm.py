@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -16,27 +17,42 @@ from optuna.trial import TrialState, create_trial
 import storage
 from sweep._confirm import ConfirmedPoint, confirm_study_name, indistinguishable, verdict
 from tests.storage_backends import unique_study_name
-from tests.sweep.conftest import run_cli
+from tests.sweep.conftest import CliCall, run_cli, tiny_cli_args
 from tests.sweep.test_report_dashboard import _wsgi_get
 
 HEARTBEAT = "heartbeat_interval: 1\ngrace_period: 3\n"
 
 
-def _search(tmp_path: Path, tiny_args: list[str], trials: int = 4) -> tuple[str, str]:
-    """A small search study made by the CLI (anchors 0, 0.5, 1 plus sampled trials)."""
-    url = f"sqlite:///{tmp_path / 'sweep.db'}"
+@pytest.fixture(scope="module")
+def searched(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, xquad_path: Path,
+             sweep_cache: Path) -> tuple[Path, str]:
+    """One small search study made by the CLI (anchors 0, 0.5, 1 plus one sampled trial).
+
+    Made once; every test confirms its own copy (:func:`search_copy`).
+    """
+    folder = tmp_path_factory.mktemp("confirm-search")
     name = unique_study_name("search")
-    config = tmp_path / "hb.yaml"
+    config = folder / "hb.yaml"
     config.write_text(HEARTBEAT)
-    done = run_cli("sweep.run", ["--trials", str(trials), "--storage", url, "--study-name", name, "--config", str(config),
-                                 "--learning-rate", "1e-3", *tiny_args], cwd=tmp_path)
+    args = ["--trials", "4", "--storage", f"sqlite:///{folder / 'sweep.db'}", "--study-name", name, "--config",
+            str(config), "--learning-rate", "1e-3", *tiny_cli_args(tiny_model_dir, xquad_path, sweep_cache)]
+    done = run_cli("sweep.run", args, cwd=folder)
     assert done.returncode == 0, done.stderr
-    return url, name
+    return folder, name
+
+
+@pytest.fixture
+def search_copy(searched: tuple[Path, str], tmp_path: Path) -> tuple[str, str]:
+    """This test's copy of the search study: its SQLite file and the trial weights beside it."""
+    folder, name = searched
+    shutil.copy(folder / "sweep.db", tmp_path / "sweep.db")
+    shutil.copytree(folder / "sweep-artifacts", tmp_path / "sweep-artifacts")
+    return f"sqlite:///{tmp_path / 'sweep.db'}", name
 
 
 def _confirm_args(url: str, name: str, tiny_args: list[str], *extra: str) -> list[str]:
     cache = tiny_args[tiny_args.index("--cache-dir") + 1]
-    return ["--study-name", name, "--storage", url, "--cache-dir", cache, "--device", "cpu", "--quiet", *extra]
+    return ["--study-name", name, "--storage", url, "--cache-dir", cache, "--device", "cpu", "--quiet", "--threads", "1", *extra]
 
 
 def _points_done(url: str, name: str) -> tuple[optuna.Study, list[optuna.trial.FrozenTrial]]:
@@ -44,8 +60,9 @@ def _points_done(url: str, name: str) -> tuple[optuna.Study, list[optuna.trial.F
     return confirm, [t for t in confirm.get_trials(deepcopy=False) if t.state == TrialState.COMPLETE]
 
 
-def test_confirm_reruns_front_knee_and_anchors_and_export_reads_it(tiny_args: list[str], tmp_path: Path) -> None:
-    url, name = _search(tmp_path, tiny_args)
+def test_confirm_reruns_front_knee_and_anchors_and_export_reads_it(tiny_args: list[str], tmp_path: Path,
+                                                                   search_copy: tuple[str, str]) -> None:
+    url, name = search_copy
     done = run_cli("sweep.confirm", _confirm_args(url, name, tiny_args, "--repeats", "2"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     search = optuna.load_study(study_name=name, storage=url)
@@ -117,8 +134,9 @@ def test_confirm_reruns_front_knee_and_anchors_and_export_reads_it(tiny_args: li
         assert detail["objective_names"] == ["same_lang_p@1", "xling_map"]
 
 
-def test_confirm_resumes_after_sigkill_with_exact_counts(tiny_args: list[str], tmp_path: Path) -> None:
-    url, name = _search(tmp_path, tiny_args)
+def test_confirm_resumes_after_sigkill_with_exact_counts(tiny_args: list[str], tmp_path: Path,
+                                                        search_copy: tuple[str, str]) -> None:
+    url, name = search_copy
     args = _confirm_args(url, name, tiny_args, "--repeats", "2")
     killed = run_cli("sweep.confirm", args, env={"SWEEP_FAULT": "during-train:3"}, cwd=tmp_path)
     assert killed.returncode == -signal.SIGKILL
@@ -144,12 +162,13 @@ def test_confirm_resumes_after_sigkill_with_exact_counts(tiny_args: list[str], t
     assert len(_points_done(url, name)[1]) == len(complete)
 
 
-def test_confirm_refuses_changed_identity_and_bad_input(tiny_args: list[str], tmp_path: Path) -> None:
-    url, name = _search(tmp_path, tiny_args, trials=3)
+def test_confirm_refuses_changed_identity_and_bad_input(tiny_args: list[str], tmp_path: Path,
+                                                        search_copy: tuple[str, str], run_main: CliCall) -> None:
+    url, name = search_copy
     first = run_cli("sweep.confirm", _confirm_args(url, name, tiny_args, "--repeats", "2"), cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     for extra, word in ((["--repeats", "3"], "repeats"), (["--regime", "full"], "regime")):
-        changed = run_cli("sweep.confirm", _confirm_args(url, name, tiny_args, *extra), cwd=tmp_path)
+        changed = run_main("sweep.confirm", _confirm_args(url, name, tiny_args, *extra), cwd=tmp_path)
         assert changed.returncode == 2, changed.stderr
         lines = changed.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: ") and word in lines[0], changed.stderr
@@ -161,7 +180,7 @@ def test_confirm_refuses_changed_identity_and_bad_input(tiny_args: list[str], tm
                           (["--study-name", name, "--storage", url, "--repeats", "1"], "--repeats must be at least 2"),
                           (["--study-name", name, "--storage", url, "--regime", "fast"], "unknown regime 'fast'"),
                           (["--study-name", confirm.study_name, "--storage", url], "is itself a confirm study")):
-        bad = run_cli("sweep.confirm", [*args, "--quiet"], cwd=tmp_path)
+        bad = run_main("sweep.confirm", [*args, "--quiet"], cwd=tmp_path)
         assert bad.returncode == 2, bad.stderr
         lines = bad.stderr.strip().splitlines()
         assert len(lines) == 1 and message in lines[0], bad.stderr

@@ -12,7 +12,7 @@ import pytest
 from objectives.data import load_lareqa
 from tests.pairs_tables import LANGS, pairs_from, small_lareqa, write_table
 from tests.storage_backends import unique_study_name
-from tests.sweep.conftest import run_cli
+from tests.sweep.conftest import CliCall, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -87,13 +87,14 @@ BAD = {
 
 @pytest.mark.parametrize("case", list(BAD))
 def test_bad_pairs_table_stops_before_writing(case: str, pairs_rows: list[dict[str, str]], tiny_args: list[str],
-                                              tmp_path: Path) -> None:
+                                              tmp_path: Path, run_main: CliCall) -> None:
     table = _bad_table(case, pairs_rows, tmp_path)
     db = tmp_path / "sweep.db"
     languages = ["--languages", "en"] if case == "single language" else []
     args = [*tiny_args, "--data", str(table), *languages, "--trials", "2", "--storage", f"sqlite:///{db}",
             "--study-name", unique_study_name()]
-    done = run_cli("sweep.run", args, cwd=tmp_path)
+    # One case as a real process (nothing but the error line on stderr); the rest in-process.
+    done = (run_cli if case == "wrong type" else run_main)("sweep.run", args, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr

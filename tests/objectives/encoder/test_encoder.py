@@ -147,8 +147,9 @@ def test_fingerprint_is_stable_and_tracks_the_weights(
 def test_threads_argument_sets_torch_threads(tiny_model_dir: Path) -> None:
     before = torch.get_num_threads()
     try:
-        load_encoder(str(tiny_model_dir), threads=1)
-        assert torch.get_num_threads() == 1
+        torch.set_num_threads(3)
+        load_encoder(str(tiny_model_dir), threads=2)
+        assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
 
