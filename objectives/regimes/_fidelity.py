@@ -39,6 +39,9 @@ class FidelityRecord:
         reference: what ``full`` was, where and how often it ran.
         seconds_per_trial: measured cost of one trial (train + encode + metrics).
         measured_on: machine and date.
+        rule: the verdict's rule, in words.
+        seconds_measured_idle: False when no run had the machine to itself, so
+            ``seconds_per_trial`` is an upper bound.
     """
 
     regime: str
@@ -52,6 +55,7 @@ class FidelityRecord:
     seconds_per_trial: float | None
     measured_on: str
     rule: str
+    seconds_measured_idle: bool = True
 
 
 def load_records(path: Path = _RECORD_FILE) -> dict[str, FidelityRecord]:
