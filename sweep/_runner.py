@@ -266,6 +266,8 @@ class _WorkerLoop:
                          disable=not self.progress, dynamic_ncols=True)
 
         def on_step(step: int, loss: float) -> None:
+            if step < steps_bar.n:  # the next repeat (confirm): restart the clock, or its rate reads 3x too slow
+                steps_bar.reset()
             steps_bar.n = step
             steps_bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
             steps_bar.refresh()

@@ -16,8 +16,13 @@ __all__ = ["confirm_command", "print_summary", "regime_line", "regime_warning", 
 
 
 def confirm_command(cfg: SweepConfig) -> str:
-    """The command that re-runs this study's front and anchors in the full regime on a GPU."""
-    return (f"python -m sweep.confirm --study-name {cfg.study_name} --storage {storage.mask_url(cfg.storage)} "
+    """The command that re-runs this study's front and anchors in the full regime on a GPU.
+
+    For a confirm study it names the search study it confirms: a confirm study is not
+    itself confirmed (``sweep.confirm`` refuses it), its search is, in another regime.
+    """
+    search = cfg.confirms or cfg.study_name
+    return (f"python -m sweep.confirm --study-name {search} --storage {storage.mask_url(cfg.storage)} "
             "--regime full --device cuda")
 
 

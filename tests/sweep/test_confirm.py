@@ -264,3 +264,17 @@ def test_a_failing_point_is_queued_again_then_given_up() -> None:
         assert requeue() == ([], [0])
     fail_next("loss became nan")
     assert requeue() == ([0.0], []), "given up: the caller stops with the point named"
+
+
+def test_a_confirm_study_points_its_warning_at_the_search_study() -> None:
+    """A proxy confirm's summary says how to confirm again on a GPU: by naming the search, not itself."""
+    from sweep._config import FixedPoint, SweepConfig
+    from sweep._summary import confirm_command, regime_warning
+
+    points = [FixedPoint(params={"mono_ratio": 0.0}, kinds=["anchor"], source_trials=[])]
+    cfg = SweepConfig(device="cpu", study_name="s-confirm", confirms="s", fixed_points=points, anchors=[], trials=1)
+    assert confirm_command(cfg).startswith("python -m sweep.confirm --study-name s --storage ")
+    warning = regime_warning(cfg)
+    assert warning is not None and warning.endswith("--study-name s --storage sqlite:///sweep.db --regime full --device cuda")
+    search = SweepConfig(device="cpu", study_name="s")
+    assert "--study-name s " in confirm_command(search)
