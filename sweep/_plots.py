@@ -44,7 +44,10 @@ def plot_pareto(trials: pd.DataFrame, front: Sequence[int], chosen: int, baselin
     for _, row in anchors.iterrows():
         ax.annotate(f"α={row.mono_ratio:g}", (row.obj1, row.obj2), textcoords="offset points", xytext=(6, -10), fontsize=8)
     pick = trials[trials["number"] == chosen].iloc[0]
-    ax.scatter([pick.obj1], [pick.obj2], marker="*", s=260, color="tab:orange", edgecolors="black", label=f"chosen α={pick.mono_ratio:.3f}", zorder=5)
+    # With a confirm study the answer is its pick (error bars); the star is what the search chose.
+    star = "search knee" if confirmed is not None else "chosen"
+    ax.scatter([pick.obj1], [pick.obj2], marker="*", s=260, color="tab:orange", edgecolors="black",
+               label=f"{star} α={pick.mono_ratio:.3f}", zorder=5)
     if all(np.isfinite(baseline)):
         ax.scatter([baseline[0]], [baseline[1]], marker="X", s=110, color="gray", label="zero-shot", zorder=4)
     ax.set_xlabel(names[0])
