@@ -6,7 +6,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from objectives.regimes._recipes import REGIMES, TRAINING_KEYS, TrainPath, default_regime, resolve_device
+from objectives.regimes._recipes import (
+    REGIMES,
+    TRAINING_KEYS,
+    TrainPath,
+    default_regime,
+    resolve_device,
+    unsupported_device,
+)
 
 __all__ = ["TrialConfig", "DEFAULT_MODEL"]
 
@@ -92,8 +99,9 @@ class TrialConfig(BaseModel):
     @field_validator("device")
     @classmethod
     def _known_device(cls, value: str) -> str:
-        if value != "cpu" and not value.startswith("cuda"):
-            raise ValueError(f"device {value!r} is not supported: use cpu, cuda (or cuda:N) or auto")
+        problem = unsupported_device(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("languages")

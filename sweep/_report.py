@@ -109,11 +109,15 @@ def write_report(cfg: SweepConfig, out_root: Path, command: str, with_test: bool
     base = study.user_attrs.get("baseline_dev", {})
     xkey = "xling_map" if cfg.xling_metric == "mul_map" else "cr_map"
     base_pt = (base.get("same_lang_p@k") or math.nan, base.get(xkey) or math.nan)
+    confirm = load_confirm_study(cfg.storage, cfg.study_name)
+    confirmation = _confirmation(cfg, confirm, engine, with_test)
+    confirmed = confirmation.frame if confirmation is not None else None
     files = [
-        plot_pareto(frame, [t.number for t in front], chosen.number, base_pt, names, folder / "pareto_front.png"),
+        plot_pareto(frame, [t.number for t in front], chosen.number, base_pt, names, folder / "pareto_front.png",
+                    confirmed),
         plot_metrics_vs_alpha(frame, [("obj1", names[0]), ("obj2", names[1]), ("mul_map", "Mul. mAP (pooled)"), ("cr_map", "Cr. mAP (pairs)")],
                               {"obj1": base.get("same_lang_p@k"), "obj2": base.get(xkey), "mul_map": base.get("mul_map"), "cr_map": base.get("cr_map")},
-                              folder / "metrics_vs_alpha.png"),
+                              folder / "metrics_vs_alpha.png", confirmed),
         plot_bias(frame, base.get("language_bias"), folder / "language_bias_vs_alpha.png"),
     ]
     cells = storage.metric_cells(engine, cfg.study_name, split=cfg.eval_split)
@@ -129,17 +133,10 @@ def write_report(cfg: SweepConfig, out_root: Path, command: str, with_test: bool
     if not test.empty:
         test.to_csv(folder / "pareto_test.csv", index=False)
         files.append(folder / "pareto_test.csv")
-    confirmation = _confirmation(cfg, engine, with_test)
     if confirmation is not None:
         files.extend(confirmation.write(folder))
-        files[0] = plot_pareto(frame, [t.number for t in front], chosen.number, base_pt, names, folder / "pareto_front.png",
-                               confirmation.frame)
-        files[1] = plot_metrics_vs_alpha(frame, [("obj1", names[0]), ("obj2", names[1]), ("mul_map", "Mul. mAP (pooled)"), ("cr_map", "Cr. mAP (pairs)")],
-                                         {"obj1": base.get("same_lang_p@k"), "obj2": base.get(xkey), "mul_map": base.get("mul_map"), "cr_map": base.get("cr_map")},
-                                         folder / "metrics_vs_alpha.png", confirmation.frame)
     shown = cfg.model_copy(update={"device": ran_on}) if ran_on else cfg
     note = None
-    confirm = load_confirm_study(cfg.storage, cfg.study_name)
     if confirm is not None and confirmation is None:
         done, total = confirm_progress(confirm)
         note = (f"Note: the confirm study `{confirm.study_name}` has {done} of {total} points done; rerun "
@@ -189,9 +186,10 @@ class _Confirmation:
         return out + [""]
 
 
-def _confirmation(cfg: SweepConfig, engine, with_test: bool) -> _Confirmation | None:  # type: ignore[no-untyped-def]
-    """The finished confirm study of ``cfg``'s study, or None (none, or not finished: see :func:`_confirm_note`)."""
-    confirm = load_confirm_study(cfg.storage, cfg.study_name)
+def _confirmation(cfg: SweepConfig, confirm: optuna.Study | None, engine,  # type: ignore[no-untyped-def]
+                  with_test: bool) -> _Confirmation | None:
+    """What the report shows of ``confirm``, ``cfg``'s confirm study; None when there is none or
+    it is not finished (the summary then says how far it got)."""
     if confirm is None:
         return None
     done, total = confirm_progress(confirm)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 import logging
+import math
 import os
 import shutil
 import time
@@ -37,6 +37,7 @@ from sweep._config import SEARCHABLE, SweepConfig, config_from_record
 from sweep._heartbeat import Heartbeat
 from sweep._provenance import code_version, package_versions
 from sweep._study import (
+    MAX_TRIES_PER_POINT,
     admission,
     check_storage_url,
     make_rdb_storage,
@@ -44,7 +45,6 @@ from sweep._study import (
     open_study,
     requeue_missing_points,
 )
-from sweep._study import MAX_TRIES_PER_POINT
 from sweep._summary import print_summary
 
 __all__ = ["WEIGHTS_FILE", "artifacts_dir", "run_study"]
@@ -89,8 +89,7 @@ def run_study(cfg: SweepConfig, *, worker_id: int | None = None, progress: bool 
     _check_cross_lingual(cfg, ws)
     rdb = make_rdb_storage(cfg)
     storage.ensure_schema(engine)
-    if cfg.confirms is not None:
-        _check_confirm_inputs(cfg, engine, ws)
+    search_record = _check_confirm_inputs(cfg, engine, ws) if cfg.confirms is not None else None
     identity = {**cfg.identity(), "data_fingerprint": ws.data.fingerprint, "model_fingerprint": ws.encoder.fingerprint,
                 "train_data_fingerprint": ws.train_fingerprint}
     provenance = {"model_fingerprint": ws.encoder.fingerprint, "data_fingerprint": ws.data.fingerprint,
@@ -106,7 +105,7 @@ def run_study(cfg: SweepConfig, *, worker_id: int | None = None, progress: bool 
         # Fail trials of dead workers first, so their half-finished rows are purged now.
         fail_stale_trials(study)
         storage.purge_orphans(engine, cfg.study_name)
-    _ensure_baseline(study, engine, ws, cfg)
+    _ensure_baseline(study, engine, ws, cfg, search_record)
     loop = _WorkerLoop(cfg, study, rdb, engine, workspaces, progress)
     loop.run()
     _prune_weights(study, cfg)
@@ -139,12 +138,13 @@ def _check_cross_lingual(cfg: SweepConfig, ws: Workspace) -> None:
 MODEL_COPY_TOLERANCE = 0.002
 
 
-def _check_confirm_inputs(cfg: SweepConfig, engine: Engine, ws: Workspace) -> None:
+def _check_confirm_inputs(cfg: SweepConfig, engine: Engine, ws: Workspace) -> dict[str, Any]:
     """A confirm study must train on the search's data with the search's encoder (checked before writing).
 
     The data must have the same fingerprint. A model given from elsewhere (``--model``,
     e.g. a copy rebuilt on a GPU machine) may differ in bytes, but its zero-shot dev
     objectives must match the search's baseline within :data:`MODEL_COPY_TOLERANCE`.
+    Returns the search study's record.
     """
     record = storage.get_study_record(engine, cfg.confirms or "")
     if record is None:
@@ -153,28 +153,27 @@ def _check_confirm_inputs(cfg: SweepConfig, engine: Engine, ws: Workspace) -> No
         raise ConfigError(f"the data is not the search study's (fingerprint {ws.data.fingerprint[:12]} vs "
                           f"{record['data_fingerprint'][:12]}): pass the search's data with --data")
     if record["model_fingerprint"] == ws.encoder.fingerprint:
-        return
+        return record
     search = optuna.load_study(study_name=cfg.confirms, storage=cfg.storage)
     base = search.user_attrs.get("baseline_dev", {})
     xkey = "xling_map" if cfg.xling_metric == "mul_map" else "cr_map"
     mine = zero_shot(ws, "dev")
     gaps = [abs(float(mine.same_lang_p_at_k) - float(base.get("same_lang_p@k", math.nan))),
-            abs(float(mine.xling_map if xkey == "xling_map" else mine.cr_map) - float(base.get(xkey, math.nan)))]
+            abs(float(getattr(mine, xkey)) - float(base.get(xkey, math.nan)))]
     if not all(g <= MODEL_COPY_TOLERANCE for g in gaps):
         raise ConfigError(f"the model {cfg.model!r} is not the search study's: its zero-shot dev objectives differ from the "
                           f"search's baseline by {max(gaps):.4f} (> {MODEL_COPY_TOLERANCE}); pass the search's encoder with --model")
+    return record
 
 
-def _baseline_source(cfg: SweepConfig, engine: Engine, ws: Workspace) -> optuna.Study | None:
-    """The search study whose baseline a confirm study may copy: same encoder, same path and cut.
+def _baseline_source(cfg: SweepConfig, record: dict[str, Any] | None, ws: Workspace) -> optuna.Study | None:
+    """The search study (``record``: its stored record) whose baseline a confirm study may copy:
+    same encoder, same path and cut.
 
     The zero-shot numbers depend on the model and on the path (the cached path rounds
     the cut-layer states to fp16), not on the rest of the training recipe.
     """
-    if cfg.confirms is None:
-        return None
-    record = storage.get_study_record(engine, cfg.confirms)
-    if record is None or record["model_fingerprint"] != ws.encoder.fingerprint:
+    if cfg.confirms is None or record is None or record["model_fingerprint"] != ws.encoder.fingerprint:
         return None
     search = config_from_record(record["config"], storage=cfg.storage, device="cpu")
     if (search.train_path, search.train_layers, search.max_length) != (cfg.train_path, cfg.train_layers, cfg.max_length):
@@ -182,12 +181,13 @@ def _baseline_source(cfg: SweepConfig, engine: Engine, ws: Workspace) -> optuna.
     return optuna.load_study(study_name=cfg.confirms, storage=cfg.storage)
 
 
-def _ensure_baseline(study: optuna.Study, engine: Engine, ws: Workspace, cfg: SweepConfig) -> None:
+def _ensure_baseline(study: optuna.Study, engine: Engine, ws: Workspace, cfg: SweepConfig,
+                     search_record: dict[str, Any] | None = None) -> None:
     """Evaluate the zero-shot model on dev and test once per study (under the lock).
 
     A confirm study with the search's encoder and path copies the search's baseline.
     """
-    source = _baseline_source(cfg, engine, ws)
+    source = _baseline_source(cfg, search_record, ws)
     with admission(engine, cfg.study_name):
         for split in ("dev", "test"):
             if storage.has_baseline(engine, cfg.study_name, split):

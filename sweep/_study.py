@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -153,10 +154,8 @@ def requeue_missing_points(study: optuna.Study, cfg: SweepConfig, trials: list[o
     """
     live = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
     covered = {t.user_attrs.get("point") for t in trials if t.state in live}
-    failed: dict[int, int] = {}
-    for t in trials:
-        if t.state == TrialState.FAIL and t.user_attrs.get("fail_reason") is not None:
-            failed[t.user_attrs.get("point", -1)] = failed.get(t.user_attrs.get("point", -1), 0) + 1
+    failed = Counter(t.user_attrs.get("point") for t in trials
+                     if t.state == TrialState.FAIL and t.user_attrs.get("fail_reason") is not None)
     exhausted = []
     for index, point in enumerate(cfg.fixed_points or []):
         if index in covered:

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
     from objectives import ConfigError
-    from objectives.regimes import REGIMES
+    from objectives.regimes import REGIMES, unsupported_device
     from sweep._confirm import confirm_config, confirm_points, search_record
     from sweep._runner import run_study
 
@@ -57,8 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         raise ConfigError(f"--repeats must be at least 2 (one seed measures no spread), got {args.repeats}")
     if args.regime is not None and args.regime not in REGIMES:
         raise ConfigError(f"unknown regime {args.regime!r}: choose one of {', '.join(REGIMES)}")
-    if args.device != "auto" and args.device != "cpu" and not args.device.startswith("cuda"):
-        raise ConfigError(f"device {args.device!r} is not supported: use cpu, cuda (or cuda:N) or auto")
+    if (problem := unsupported_device(args.device)) is not None:
+        raise ConfigError(problem)
     if args.top is not None and args.top < 1:
         raise ConfigError(f"--top must be at least 1, got {args.top}")
     if args.workers < 1:

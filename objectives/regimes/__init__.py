@@ -26,6 +26,7 @@ from objectives.regimes._recipes import (
     TrainPath,
     default_regime,
     resolve_device,
+    unsupported_device,
 )
 
 __all__ = [
@@ -49,4 +50,5 @@ __all__ = [
     "fidelity_warning",
     "resolve_device",
     "training_settings",
+    "unsupported_device",
 ]

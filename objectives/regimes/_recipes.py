@@ -33,6 +33,7 @@ __all__ = [
     "TrainPath",
     "default_regime",
     "resolve_device",
+    "unsupported_device",
 ]
 
 TrainPath = Literal["cached", "forward"]
@@ -84,6 +85,13 @@ def resolve_device(device: str) -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def unsupported_device(device: str) -> str | None:
+    """Why ``device`` cannot be named, or None for ``auto``, ``cpu``, ``cuda`` and ``cuda:N``."""
+    if device in ("auto", "cpu") or device.startswith("cuda"):
+        return None
+    return f"device {device!r} is not supported: use cpu, cuda (or cuda:N) or auto"
 
 
 def default_regime(device: str) -> str:
