@@ -62,6 +62,13 @@ CANDIDATES: dict[str, dict[str, Any]] = {
                          "warmup_ratio": 0.1, "lr_schedule": "linear"},
     "top1-150-dropout": {"regime": "proxy", "steps": 150, "learning_rate": 4e-4, "dropout": True,
                          "warmup_ratio": 0.1, "lr_schedule": "linear"},
+    # Cheaper than top1-150 (cost is about linear in steps): fewer steps at a higher learning rate,
+    # and the same with the full regime's dropout and warm-up.
+    "top1-100": {"regime": "proxy", "steps": 100, "learning_rate": 6e-4},
+    "top1-80": {"regime": "proxy", "steps": 80, "learning_rate": 8e-4},
+    "top1-60": {"regime": "proxy", "steps": 60, "learning_rate": 1e-3},
+    "top1-100-dropout": {"regime": "proxy", "steps": 100, "learning_rate": 6e-4, "dropout": True,
+                         "warmup_ratio": 0.1, "lr_schedule": "linear"},
     "full": {"regime": "full"},
     "full-800": {"regime": "full", "steps": 800, "learning_rate": 2e-5},
     "full-bf16": {"regime": "full", "precision": "bf16"},
