@@ -67,14 +67,17 @@ def run_optuna_trial(
     """Suggest parameters, train ``repeats`` seeds, and return the mean objectives.
 
     Each repeat's seed derives from the study seed and the parameters, so a retried
-    trial (same parameters) reproduces its numbers.
+    trial (same parameters) reproduces its numbers. A trial enqueued with the user
+    attribute ``replicate`` = i (an anchor's extra seed) takes the seeds after the
+    first i·repeats, so it measures seed noise instead of replaying replicate 0.
     """
     params = suggest_params(trial, space)
     overrides = {k: v for k, v in params.items() if k != "mono_ratio"}
     config = base.model_copy(update=overrides)
     workspace = workspace_for(config)
+    first = int(trial.user_attrs.get("replicate", 0)) * repeats
     results = [
-        run_trial(config, params["mono_ratio"], trial_seed(study_seed, params, r), workspace, on_step)
+        run_trial(config, params["mono_ratio"], trial_seed(study_seed, params, first + r), workspace, on_step)
         for r in range(repeats)
     ]
     per_repeat = np.array([objective_values(r, xling_metric) for r in results])

@@ -70,6 +70,9 @@ class SweepConfig(TrialConfig):
     search_space: dict[str, ParamRange] = Field(default_factory=lambda: {"mono_ratio": ParamRange(low=0.0, high=1.0)})
     xling_metric: Literal["mul_map", "cr_map"] = "mul_map"
     anchors: list[float] = Field(default_factory=lambda: [0.0, 0.5, 1.0])
+    # Each anchor runs with this many training seeds (they count toward ``trials``): the
+    # repeats measure the seed noise the smoothed answer needs (docs/design.md, "Smoothed answer").
+    anchor_seeds: int = Field(default=2, ge=1)
     repeats: int = Field(default=1, ge=1)
     max_failed: int = Field(default=10, ge=1)
     keep_weights: Literal["pareto", "all"] = "pareto"
@@ -135,7 +138,7 @@ class SweepConfig(TrialConfig):
         # data_fingerprint (the distractors' bytes are hashed into it), so a moved file still resumes.
         budget = {"trials", "storage", "study_name", "sampler", "max_failed", "keep_weights", "artifacts_dir",
                   "heartbeat_interval", "grace_period", "workers", "device", "threads", "cache_dir",
-                  "eval_batch_size", "data", "train_data", "distractors", "seed"}
+                  "eval_batch_size", "data", "train_data", "distractors", "seed", "anchor_seeds"}
         return {k: v for k, v in self.model_dump(mode="json").items() if k not in budget}
 
 

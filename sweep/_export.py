@@ -21,11 +21,17 @@ import storage
 from objectives import ConfigError, StorageError
 from sweep._config import config_from_record, with_legacy_defaults
 from sweep._provenance import package_versions
-from sweep._summary import regime_warning
+from sweep._answer import SMOOTH_METHOD, same_training, smoothed_answer
+from sweep._summary import regime_fidelity, regime_warning
 
-__all__ = ["BestRatio", "Rule", "choose_trial", "export_best_ratio", "finite_complete", "load_best_ratio", "pareto_front"]
+__all__ = ["DEFAULT_ANSWER", "Answer", "BestRatio", "Rule", "SmoothedOut", "TrialAnswer", "choose_trial",
+           "export_best_ratio", "finite_complete", "load_best_ratio", "pareto_front"]
 
 Rule = Literal["knee", "max-xling", "max-same-lang"]
+Answer = Literal["smoothed", "trial"]
+#: The smoothed answer is the default because benchmarks/answer_accuracy.py shows it more
+#: accurate than the trial knee (benchmarks/README.md, "Answer accuracy").
+DEFAULT_ANSWER: Answer = "smoothed"
 
 
 def finite_complete(study: optuna.Study) -> list[FrozenTrial]:
@@ -132,12 +138,47 @@ class Confirmation(BaseModel):
     verdict: str
 
 
+class SmoothedOut(BaseModel):
+    """The smoothed answer (sweep._smooth) with what it rests on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: str
+    mono_ratio: float
+    interval: list[float]
+    level: float
+    median: float
+    front_alphas: list[float] | None
+    predicted: dict[str, float]
+    noise_sd: dict[str, float]
+    noise_dof: int
+    length_scales: dict[str, float]
+    runs: int
+    runs_from: str
+
+
+class TrialAnswer(BaseModel):
+    """The trial-based answer: the rule applied to the study's (or confirm study's) points."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mono_ratio: float
+    trial: int
+    study_name: str
+    metrics: dict[str, float | None]
+
+
 class BestRatio(BaseModel):
     """The exported choice, as a training script reads it back."""
 
     model_config = ConfigDict(extra="forbid")
 
     mono_ratio: float = Field(ge=0.0, le=1.0)
+    # Which answer ``mono_ratio`` is. Files written before smoothing existed are trial answers.
+    # With ``smoothed``, ``metrics`` holds the curves' posterior means at mono_ratio and
+    # ``trial`` the trial-based choice, which ``trial_answer`` describes.
+    answer: Answer = "trial"
+    interval: list[float] | None = None
     params: dict[str, float]
     metric_names: list[str]
     metrics: dict[str, float | None]
@@ -151,9 +192,14 @@ class BestRatio(BaseModel):
     regime: str = "proxy"
     device: str = "cpu"
     fidelity_warning: str | None = None
+    # The record that shows the regime faithful (rule, reference, agreement), when one does.
+    fidelity: str | None = None
     # Which study the choice was made on: the single-seed search, or its confirm study.
     source: Literal["search", "confirm"] = "search"
     confirmation: Confirmation | None = None
+    smoothed: SmoothedOut | None = None
+    trial_answer: TrialAnswer | None = None
+    answer_note: str | None = None
     study_name: str
     storage: str
     model_fingerprint: str
@@ -171,6 +217,7 @@ def _point(t: FrozenTrial) -> TrialPoint:
 def export_best_ratio(
     study_name: str, storage_url: str, out: Path, rule: Rule = "knee",
     min_xling: float | None = None, min_same_lang: float | None = None, source: str | None = None,
+    answer: Answer = DEFAULT_ANSWER,
 ) -> BestRatio:
     """Choose by ``rule`` and write the YAML file atomically; returns what was written.
 
@@ -178,6 +225,9 @@ def export_best_ratio(
     the points of its confirm study (means over repeats), and the file then carries
     mean ± std per point, the α that cannot be told apart from the choice and the
     regime and device that confirmed; ``None`` means confirm when one exists.
+    ``answer``: ``smoothed`` (the knee of the fitted curves, with its interval; falls back
+    to the trial answer, with the reason in ``answer_note``, when the runs cannot carry a
+    curve) or ``trial``.
 
     Raises:
         ConfigError: no such study, no completed trial, or ``confirm`` without a confirm study.
@@ -207,7 +257,7 @@ def export_best_ratio(
     chosen, front = choose_trial(finite_complete(chosen_from), rule, min_xling, min_same_lang)
     config = {k: v for k, v in with_legacy_defaults(record["config"]).items() if k not in ("storage",)}
     cfg = config_from_record(record["config"], storage=storage_url)
-    confirmation = None
+    confirmation, search_cfg, confirm_cfg = None, cfg, cfg
     if use_confirm:
         assert confirm is not None
         confirm_record = storage.get_study_record(engine, confirm.study_name) or {}
@@ -223,17 +273,37 @@ def export_best_ratio(
             verdict=v.sentence,
         )
         config = {k: v for k, v in ccfg.model_dump(mode="json").items() if k not in ("storage", "fixed_points")}
-        cfg = ccfg
+        cfg = confirm_cfg = ccfg
+    names = list(study.metric_names or ["objective_1", "objective_2"])
+    # The objectives last: for a confirm point they are the means over its seeds, while the
+    # other macros (same names for the default objectives) are its first seed's.
+    trial_metrics = {**chosen.user_attrs.get("metrics", {}), **dict(zip(names, chosen.values))}
+    trial_answer = TrialAnswer(mono_ratio=chosen.params["mono_ratio"], trial=chosen.number,
+                               study_name=chosen_from.study_name, metrics=trial_metrics)
+    smoothed, note = None, None
+    if answer == "smoothed":
+        space = search_cfg.search_space["mono_ratio"]
+        smooth, runs_from, note = smoothed_answer(
+            study, confirm if use_confirm else None, same_settings=use_confirm and same_training(search_cfg, confirm_cfg),
+            rule=rule, min_xling=min_xling, min_same_lang=min_same_lang, bounds=(space.low, space.high))
+        if smooth is not None:
+            smoothed = SmoothedOut(
+                method=SMOOTH_METHOD, mono_ratio=smooth.mono_ratio, interval=list(smooth.interval), level=smooth.level,
+                median=smooth.median, front_alphas=list(smooth.front_alphas) if smooth.front_alphas else None,
+                predicted=dict(zip(names, smooth.predicted)), noise_sd=dict(zip(names, smooth.noise_sd)),
+                noise_dof=smooth.noise_dof, length_scales=dict(zip(names, smooth.length_scales)), runs=smooth.n_trials,
+                runs_from=runs_from)
     best = BestRatio(
-        mono_ratio=chosen.params["mono_ratio"], params=dict(chosen.params), metric_names=list(study.metric_names or []),
-        # The objectives last: for a confirm point they are the means over its seeds, while the
-        # other macros (same names for the default objectives) are its first seed's.
-        metrics={**chosen.user_attrs.get("metrics", {}),
-                 **{n: v for n, v in zip(study.metric_names or ["objective_1", "objective_2"], chosen.values)}},
+        mono_ratio=smoothed.mono_ratio if smoothed else chosen.params["mono_ratio"],
+        params={**chosen.params, "mono_ratio": smoothed.mono_ratio} if smoothed else dict(chosen.params),
+        metric_names=list(study.metric_names or []),
+        metrics=dict(smoothed.predicted) if smoothed else trial_metrics,
+        answer="smoothed" if smoothed else "trial", interval=smoothed.interval if smoothed else None,
+        smoothed=smoothed, trial_answer=trial_answer, answer_note=note,
         trial=chosen.number, rule=rule, constraints={"min_xling": min_xling, "min_same_lang": min_same_lang},
         pareto_set=[_point(t) for t in front], baseline=chosen_from.user_attrs.get("baseline_dev", {}),
         training_config=config, regime=cfg.regime, device=str(config.get("device", "cpu")),
-        fidelity_warning=regime_warning(cfg), source="confirm" if use_confirm else "search",
+        fidelity_warning=regime_warning(cfg), fidelity=regime_fidelity(cfg), source="confirm" if use_confirm else "search",
         confirmation=confirmation, study_name=chosen_from.study_name, storage=storage.mask_url(storage_url),
         model_fingerprint=record["model_fingerprint"], data_fingerprint=record["data_fingerprint"],
         code_version=record["code_version"], packages=package_versions(),

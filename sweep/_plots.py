@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-__all__ = ["kernel_smooth", "plot_bias", "plot_heatmap", "plot_metrics_vs_alpha", "plot_pareto"]
+__all__ = ["kernel_smooth", "plot_bias", "plot_curve", "plot_heatmap", "plot_metrics_vs_alpha", "plot_pareto"]
 
 
 def kernel_smooth(x: np.ndarray, y: np.ndarray, grid: np.ndarray, bandwidth: float = 0.12) -> np.ndarray:
@@ -31,10 +31,38 @@ def _confirmed_errorbars(ax, confirmed: pd.DataFrame | None, x: str | None, y: s
                 ecolor="tab:purple", elinewidth=1, capsize=3, label="confirmed (mean ± std)", zorder=6)
 
 
+def plot_curve(alphas: np.ndarray, values: np.ndarray, smooth, column: int, name: str, out: Path) -> Path:  # type: ignore[no-untyped-def]
+    """One objective against α: every run as a dot, the posterior mean with its band, the answer and its interval."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    lo, hi = smooth.interval
+    ax.axvspan(lo, hi, color="tab:orange", alpha=0.15, label=f"answer's {smooth.level:.0%} interval {lo:.2f}–{hi:.2f}")
+    ax.fill_between(smooth.grid, smooth.lower[:, column], smooth.upper[:, column], color="tab:blue", alpha=0.2,
+                    label=f"posterior {smooth.level:.0%} band")
+    ax.plot(smooth.grid, smooth.mean[:, column], color="tab:blue", lw=1.6, label="posterior mean")
+    ax.scatter(alphas, values[:, column], s=14, color="black", alpha=0.7, label=f"runs ({len(alphas)})", zorder=4)
+    ax.axvline(smooth.mono_ratio, color="tab:orange", lw=1.6, label=f"answer α = {smooth.mono_ratio:.2f}")
+    ax.set_xlabel("mono_ratio α")
+    ax.set_ylabel(name)
+    ax.set_title(f"{name} against α (noise sd {smooth.noise_sd[column]:.4f}, measured)")
+    ax.legend(fontsize=7, loc="best")
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+    plt.close(fig)
+    return out
+
+
 def plot_pareto(trials: pd.DataFrame, front: Sequence[int], chosen: int, baseline: tuple[float, float],
-                names: Sequence[str], out: Path, confirmed: pd.DataFrame | None = None) -> Path:
+                names: Sequence[str], out: Path, confirmed: pd.DataFrame | None = None, smooth=None) -> Path:  # type: ignore[no-untyped-def]
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
     _confirmed_errorbars(ax, confirmed, "obj1", "obj2")
+    if smooth is not None:
+        from sweep._smooth import pareto_mask
+
+        on = pareto_mask(smooth.mean)
+        ax.plot(smooth.mean[:, 0], smooth.mean[:, 1], "-", color="tab:blue", lw=0.8, alpha=0.5, label="posterior-mean curve")
+        ax.plot(smooth.mean[on, 0], smooth.mean[on, 1], ".", color="tab:blue", ms=4, label="its front")
+        ax.scatter([smooth.predicted[0]], [smooth.predicted[1]], marker="P", s=160, color="tab:blue", edgecolors="black",
+                   label=f"smoothed answer α={smooth.mono_ratio:.2f}", zorder=6)
     sc = ax.scatter(trials["obj1"], trials["obj2"], c=trials["mono_ratio"], cmap="viridis", s=28, label="trials")
     fig.colorbar(sc, ax=ax, label="mono_ratio α")
     pf = trials[trials["number"].isin(front)].sort_values("obj1")

@@ -16,11 +16,12 @@ import storage
 from objectives import ConfigError, WorkspacePool, evaluate_encoder
 from sweep._config import SweepConfig
 from sweep._export import choose_trial, finite_complete, pareto_front
-from sweep._plots import plot_bias, plot_heatmap, plot_metrics_vs_alpha, plot_pareto
+from sweep._answer import same_training, smoothed_answer, study_runs
+from sweep._plots import plot_bias, plot_curve, plot_heatmap, plot_metrics_vs_alpha, plot_pareto
 from sweep._confirm import INDISTINGUISHABLE_RULE, ConfirmVerdict, confirm_progress, load_confirm_study, verdict
 from sweep._config import config_from_record
 from sweep._runner import WEIGHTS_FILE, artifacts_dir
-from sweep._summary import regime_line, regime_warning
+from sweep._summary import regime_fidelity, regime_line, regime_warning
 
 __all__ = ["ReportResult", "write_report", "artifact_store_for"]
 
@@ -112,14 +113,26 @@ def write_report(cfg: SweepConfig, out_root: Path, command: str, with_test: bool
     confirm = load_confirm_study(cfg.storage, cfg.study_name)
     confirmation = _confirmation(cfg, confirm, engine, with_test)
     confirmed = confirmation.frame if confirmation is not None else None
+    space = cfg.search_space["mono_ratio"]
+    smooth, runs_from, smooth_note = smoothed_answer(
+        study, confirm if confirmation is not None else None,
+        same_settings=confirmation is not None and same_training(cfg, confirmation.cfg), bounds=(space.low, space.high))
     files = [
         plot_pareto(frame, [t.number for t in front], chosen.number, base_pt, names, folder / "pareto_front.png",
-                    confirmed),
+                    confirmed, smooth),
         plot_metrics_vs_alpha(frame, [("obj1", names[0]), ("obj2", names[1]), ("mul_map", "Mul. mAP (pooled)"), ("cr_map", "Cr. mAP (pairs)")],
                               {"obj1": base.get("same_lang_p@k"), "obj2": base.get(xkey), "mul_map": base.get("mul_map"), "cr_map": base.get("cr_map")},
                               folder / "metrics_vs_alpha.png", confirmed),
         plot_bias(frame, base.get("language_bias"), folder / "language_bias_vs_alpha.png"),
     ]
+    if smooth is not None:
+        parts = [study_runs(study.get_trials(deepcopy=False))] if runs_from != "confirm (its own regime)" else []
+        if confirmation is not None and confirm is not None:
+            parts.append(study_runs(confirm.get_trials(deepcopy=False)))
+        run_alphas = np.concatenate([p[0] for p in parts])
+        run_values = np.concatenate([p[1] for p in parts])
+        for j, name in enumerate(names[:2]):
+            files.append(plot_curve(run_alphas, run_values, smooth, j, name, folder / f"curve_{j + 1}_vs_alpha.png"))
     cells = storage.metric_cells(engine, cfg.study_name, split=cfg.eval_split)
     languages = sorted(set(cells["query_lang"].dropna()), key=list(cells["query_lang"].dropna()).index)
     chosen_m = _cr_matrix(cells[(cells.trial_number == chosen.number) & (cells.repeat == 0)], languages)
@@ -141,7 +154,8 @@ def write_report(cfg: SweepConfig, out_root: Path, command: str, with_test: bool
         done, total = confirm_progress(confirm)
         note = (f"Note: the confirm study `{confirm.study_name}` has {done} of {total} points done; rerun "
                 "`python -m sweep.confirm` with the same options to finish it. Until then this is the search's answer.")
-    summary = _summary_md(shown, study, frame, chosen, front, base, test, names, command, xkey, confirmation, note)
+    summary = _summary_md(shown, study, frame, chosen, front, base, test, names, command, xkey, confirmation, note,
+                          smooth, runs_from, smooth_note)
     (folder / "summary.md").write_text(summary, encoding="utf-8")
     files.append(folder / "summary.md")
     store = artifact_store_for(cfg)
@@ -215,10 +229,21 @@ def _confirmation(cfg: SweepConfig, confirm: optuna.Study | None, engine,  # typ
 
 def _summary_md(cfg: SweepConfig, study: optuna.Study, frame: pd.DataFrame, chosen: optuna.trial.FrozenTrial,
                 front: list[optuna.trial.FrozenTrial], base: dict, test: pd.DataFrame, names: list[str],
-                command: str, xkey: str, confirmation: _Confirmation | None = None, note: str | None = None) -> str:
+                command: str, xkey: str, confirmation: _Confirmation | None = None, note: str | None = None,
+                smooth=None, runs_from: str = "", smooth_note: str | None = None) -> str:  # type: ignore[no-untyped-def]
     pick = frame[frame.number == chosen.number].iloc[0]
     warning = regime_warning(cfg)
     lines = [f"# Study `{study.study_name}`: which mono ratio, and what does it cost?", ""]
+    if smooth is not None:
+        front_alphas = (f"; α {smooth.front_alphas[0]:.2f}–{smooth.front_alphas[1]:.2f} lie on the front with posterior "
+                        "probability ≥ 0.5" if smooth.front_alphas else "")
+        lines += [f"> **Answer: {smooth.sentence()}**, the knee of the fitted curves over {smooth.n_trials} runs "
+                  f"({runs_from}): {names[0]} {smooth.predicted[0]:.4f}, {names[1]} {smooth.predicted[1]:.4f} "
+                  f"(posterior means){front_alphas}. Noise sd {smooth.noise_sd[0]:.4f} / {smooth.noise_sd[1]:.4f}, "
+                  f"measured from repeated runs ({smooth.noise_dof} dof). Figures: `curve_1_vs_alpha.png`, "
+                  "`curve_2_vs_alpha.png`.", ""]
+    elif smooth_note:
+        lines += [f"> Smoothed answer unavailable: {smooth_note}.", ""]
     if confirmation is not None:
         c = confirmation.verdict.chosen
         lines += [f"> **Confirmed answer: α = {c.mono_ratio:.3f}** ({names[0]} {c.means[0]:.4f} ± {c.stds[0]:.4f}, "
@@ -229,6 +254,8 @@ def _summary_md(cfg: SweepConfig, study: optuna.Study, frame: pd.DataFrame, chos
                    "use the confirmed answer above (full regime), not the search's")
     if warning:
         lines += [f"> **{warning.split(':', 1)[0]}:**{warning.split(':', 1)[1]}", ""]
+    elif (fidelity := regime_fidelity(cfg)) is not None:
+        lines += [f"> **Fidelity:**{fidelity.split(':', 1)[1]}", ""]
     if note:
         lines += [f"> {note}", ""]
     lines += [f"Trained with {regime_line(cfg)}.", "",

@@ -216,7 +216,6 @@ def open_study(
                 )
             diff = _identity_diff(with_legacy_defaults(record["identity"]), identity)
             if diff:
-                hint = ""
                 if cfg.confirms is not None:
                     raise ConfigError(
                         f"confirm study {cfg.study_name!r} was created with different {', '.join(diff)} (the search study "
@@ -225,9 +224,15 @@ def open_study(
                         "to confirm afresh"
                     )
                 if "regime" in diff:
-                    hint = f" (it was made with --regime {with_legacy_defaults(record['identity'])['regime']}; the default regime depends on the device)"
+                    # Most often the README command rerun after the CPU default changed: name both ways out.
+                    stored_regime = with_legacy_defaults(record["identity"])["regime"]
+                    raise ConfigError(
+                        f"study {cfg.study_name!r} was made with regime {stored_regime!r}, not {cfg.regime!r} (the default "
+                        f"regime depends on the device and changed in this version): add --regime {stored_regime} to "
+                        f"continue it, or start a new study with --study-name NAME"
+                    )
                 raise ConfigError(
-                    f"study {cfg.study_name!r} was created with different {', '.join(diff)}{hint}: rerun with the "
+                    f"study {cfg.study_name!r} was created with different {', '.join(diff)}: rerun with the "
                     "original settings, or start a new study with --study-name"
                 )
             study = optuna.load_study(study_name=cfg.study_name, storage=rdb, sampler=sampler)
@@ -242,7 +247,10 @@ def open_study(
             for index in range(len(cfg.fixed_points)):
                 enqueue_point(study, cfg, index)
         else:
-            for alpha in cfg.anchors:
-                study.enqueue_trial({"mono_ratio": alpha}, user_attrs={"anchor": True}, skip_if_exists=True)
+            # First every anchor once, then the extra seeds: a short run still covers all anchors.
+            for replicate in range(cfg.anchor_seeds):
+                for alpha in cfg.anchors:
+                    study.enqueue_trial({"mono_ratio": alpha}, user_attrs={"anchor": True, "replicate": replicate},
+                                        skip_if_exists=replicate == 0)
         storage.save_study_record(engine, cfg.study_name, config=cfg.public_dump(), identity=identity, **provenance)
         return study

@@ -9,10 +9,10 @@ from optuna.trial import TrialState
 from sqlalchemy import Engine
 
 import storage
-from objectives.regimes import REGIMES, TRAINING_KEYS, fidelity_warning
+from objectives.regimes import REGIMES, TRAINING_KEYS, fidelity_note, fidelity_warning
 from sweep._config import SweepConfig
 
-__all__ = ["confirm_command", "print_summary", "regime_line", "regime_warning", "summary_text"]
+__all__ = ["confirm_command", "print_summary", "regime_fidelity", "regime_line", "regime_warning", "summary_text"]
 
 
 def confirm_command(cfg: SweepConfig) -> str:
@@ -29,6 +29,11 @@ def confirm_command(cfg: SweepConfig) -> str:
 def regime_warning(cfg: SweepConfig) -> str | None:
     """The fidelity warning a summary and report open with, or None when the regime is faithful."""
     return fidelity_warning(cfg, confirm_command(cfg))
+
+
+def regime_fidelity(cfg: SweepConfig) -> str | None:
+    """The one-line fidelity record a summary, report and export carry when the regime is faithful."""
+    return fidelity_note(cfg, confirm_command(cfg))
 
 
 def regime_line(cfg: SweepConfig) -> str:
@@ -49,8 +54,8 @@ def summary_text(study: optuna.Study, engine: Engine, cfg: SweepConfig) -> str:
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     failed = sum(t.state == TrialState.FAIL for t in trials)
     n1, n2 = cfg.metric_names
-    warning = regime_warning(cfg)
-    lines = [warning] if warning else []
+    first = regime_warning(cfg) or regime_fidelity(cfg)
+    lines = [first] if first else []
     lines.append(f"study {study.study_name}: {len(complete)} complete, {failed} failed trial(s) in {storage.mask_url(cfg.storage)}")
     lines.append(regime_line(cfg))
     base = study.user_attrs.get("baseline_dev", {})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sweep._cli import main_guard, setup_logging
 from sweep._config import DEFAULT_STUDY_NAME
-from sweep._export import export_best_ratio
+from sweep._export import DEFAULT_ANSWER, export_best_ratio
 from sweep._study import check_storage_url
 
 __all__ = ["main"]
@@ -27,14 +27,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--source", choices=["search", "confirm"], default=None,
                         help="choose among the search trials or the confirm study's points (default: confirm when "
                              "python -m sweep.confirm has run, else search)")
+    parser.add_argument("--answer", choices=["smoothed", "trial"], default=DEFAULT_ANSWER,
+                        help="smoothed: the knee of curves fitted to every trial, with a 90%% interval; trial: the knee "
+                             f"among the trials (default {DEFAULT_ANSWER})")
     args = parser.parse_args(argv)
     setup_logging()
     check_storage_url(args.storage)
     best = export_best_ratio(args.study_name, args.storage, args.out, args.rule, args.min_xling, args.min_same_lang,
-                             source=args.source)
+                             source=args.source, answer=args.answer)
     names = best.metric_names or ["objective 1", "objective 2"]
-    print(f"mono_ratio {best.mono_ratio:.4f} (trial {best.trial}, rule {best.rule}): "
-          f"{names[0]} {best.metrics[names[0]]:.4f}, {names[1]} {best.metrics[names[1]]:.4f} -> {args.out}")
+    if best.smoothed is not None:
+        s = best.smoothed
+        print(f"mono_ratio {best.mono_ratio:.4f} ({s.level:.0%} interval {s.interval[0]:.2f}-{s.interval[1]:.2f}; smoothed "
+              f"over {s.runs} runs of {s.runs_from}, rule {best.rule}): fitted {names[0]} {best.metrics[names[0]]:.4f}, "
+              f"{names[1]} {best.metrics[names[1]]:.4f} -> {args.out}")
+    else:
+        print(f"mono_ratio {best.mono_ratio:.4f} (trial {best.trial}, rule {best.rule}): "
+              f"{names[0]} {best.metrics[names[0]]:.4f}, {names[1]} {best.metrics[names[1]]:.4f} -> {args.out}")
+    if best.answer_note:
+        print(f"note: {best.answer_note}")
+    if best.trial_answer is not None and best.smoothed is not None:
+        print(f"trial-based answer: mono_ratio {best.trial_answer.mono_ratio:.4f} (trial {best.trial_answer.trial} of "
+              f"{best.trial_answer.study_name})")
     from sweep._confirm import confirm_progress, load_confirm_study
 
     confirm = load_confirm_study(args.storage, args.study_name)
@@ -47,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
               f"{best.confirmation.verdict}")
     elif best.fidelity_warning:
         print(best.fidelity_warning)
+    elif best.fidelity:
+        print(best.fidelity)
     return 0
 
 

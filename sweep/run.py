@@ -54,6 +54,8 @@ _FLAGS: dict[str, tuple[str, Any, str]] = {
     "--candidate-text": ("candidate_text", str, "sentence | sentence+context (default sentence)"),
     "--query-prefix": ("query_prefix", str, "query prefix (default 'query: ' for E5 models, '' otherwise)"),
     "--passage-prefix": ("passage_prefix", str, "passage prefix (default 'passage: ' for E5 models, '' otherwise)"),
+    "--anchor-seeds": ("anchor_seeds", int, "training seeds per anchor (alpha 0, 0.5, 1), counted in --trials; their spread is "
+                       "the measured noise of the smoothed answer (default 2)"),
     "--repeats": ("repeats", int, "training seeds per trial; objectives are their mean (default 1)"),
     "--max-failed": ("max_failed", int, "stop after this many failed trials in one run (default 10)"),
     "--keep-weights": ("keep_weights", str, "pareto (prune others at the end) | all (default pareto)"),

@@ -11,6 +11,7 @@ from objectives.regimes._cached import CachedEncoder, TopLayers
 from objectives.regimes._fidelity import (
     SETTING_KEYS,
     FidelityRecord,
+    fidelity_note,
     fidelity_of,
     fidelity_records,
     fidelity_warning,
@@ -45,6 +46,7 @@ __all__ = [
     "default_regime",
     "embed_in_order",
     "load_records",
+    "fidelity_note",
     "fidelity_of",
     "fidelity_records",
     "fidelity_warning",

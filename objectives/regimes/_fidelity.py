@@ -17,8 +17,8 @@ from typing import Any
 
 from objectives.regimes._recipes import REGIMES, TRAINING_KEYS
 
-__all__ = ["SETTING_KEYS", "FidelityRecord", "fidelity_of", "fidelity_records", "fidelity_warning", "load_records",
-           "training_settings"]
+__all__ = ["SETTING_KEYS", "FidelityRecord", "fidelity_note", "fidelity_of", "fidelity_records", "fidelity_warning",
+           "load_records", "training_settings"]
 
 _RECORD_FILE = Path(__file__).with_name("fidelity.json")
 
@@ -42,6 +42,11 @@ class FidelityRecord:
         rule: the verdict's rule, in words.
         seconds_measured_idle: False when no run had the machine to itself, so
             ``seconds_per_trial`` is an upper bound.
+        pairs_same_lang: (ordered alike, separated) α pairs on objective 1; the rule's
+            main test (docs/design.md, "The fidelity rule"). None in records made
+            under the older ρ rule.
+        pairs_xling: the same on objective 2.
+        reference_sd: the reference's pooled within-cell std per objective.
     """
 
     regime: str
@@ -56,6 +61,25 @@ class FidelityRecord:
     measured_on: str
     rule: str
     seconds_measured_idle: bool = True
+    pairs_same_lang: tuple[int, int] | None = None
+    pairs_xling: tuple[int, int] | None = None
+    reference_sd: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("pairs_same_lang", "pairs_xling", "reference_sd"):
+            value = getattr(self, name)
+            if value is not None:  # JSON has lists; the record is frozen and hashable with tuples
+                object.__setattr__(self, name, tuple(value))
+
+    def agreement(self) -> str:
+        """The measured agreement in words."""
+        parts = []
+        if self.pairs_same_lang is not None and self.pairs_xling is not None:
+            parts.append(f"separated alpha pairs ordered alike: same-language P@1 {self.pairs_same_lang[0]}/"
+                         f"{self.pairs_same_lang[1]}, pooled mAP {self.pairs_xling[0]}/{self.pairs_xling[1]}")
+        parts.append(f"knee alpha {self.knee_alpha:g} {'on' if self.knee_on_front else 'off'} the reference's front")
+        parts.append(f"Spearman rho {self.rho_same_lang:+.2f} / {self.rho_xling:+.2f}")
+        return "; ".join(parts)
 
 
 def load_records(path: Path = _RECORD_FILE) -> dict[str, FidelityRecord]:
@@ -115,9 +139,23 @@ def fidelity_warning(config: Any, confirm_command: str) -> str | None:
                 f"unverified. Confirm the answer on a GPU: {confirm_command}")
     if record.faithful:
         return None
-    knee = "on" if record.knee_on_front else "off"
-    return (f"WARNING: {what} is not shown to rank mono_ratio like full fine-tuning: Spearman rho across alpha vs full "
-            f"is {record.rho_same_lang:+.2f} for same-language P@1 and {record.rho_xling:+.2f} for pooled mAP, and its "
-            f"knee (alpha {record.knee_alpha:g}) lies {knee} full's Pareto front (XQuAD-R dev, {record.measured_on}; "
-            f"reference: {record.reference}; rule: {record.rule}). Treat its answer as a region to check, not the "
-            f"ratio to train with. Confirm on a GPU: {confirm_command}")
+    return (f"WARNING: {what} is not shown to rank mono_ratio like full fine-tuning ({record.agreement()}; "
+            f"measured on {record.measured_on}; reference: {record.reference}; rule: {record.rule}). Treat its answer as a "
+            f"region to check, not the ratio to train with. Confirm on a GPU: {confirm_command}")
+
+
+def fidelity_note(config: Any, confirm_command: str) -> str | None:
+    """The one line a summary, report and export carry when a record shows the training faithful.
+
+    It names the record (rule, reference, agreement) and where it was measured; a record
+    measured on XQuAD-R with the default encoder does not transfer by itself to other
+    data or another model, so the line names the command that checks the answer in the
+    full regime. ``None`` when no faithful record matches (see :func:`fidelity_warning`).
+    """
+    record = fidelity_of(config)
+    if record is None or not record.faithful or _is_reference(config):
+        return None
+    return (f"Fidelity: regime {config.regime!r} is faithful to full fine-tuning by record {record.regime!r} "
+            f"({record.agreement()}; reference: {record.reference}; rule: {record.rule}). Measured on "
+            f"{record.measured_on}; on other data or another model it does not transfer by itself: check the answer in "
+            f"the full regime with {confirm_command}")

@@ -35,7 +35,7 @@ def searched(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, xqu
     config = folder / "hb.yaml"
     config.write_text(HEARTBEAT)
     args = ["--trials", "4", "--storage", f"sqlite:///{folder / 'sweep.db'}", "--study-name", name, "--config",
-            str(config), "--learning-rate", "1e-3", *tiny_cli_args(tiny_model_dir, xquad_path, sweep_cache)]
+            str(config), "--learning-rate", "1e-3", "--anchor-seeds", "1", *tiny_cli_args(tiny_model_dir, xquad_path, sweep_cache)]
     done = run_cli("sweep.run", args, cwd=folder)
     assert done.returncode == 0, done.stderr
     return folder, name

@@ -23,7 +23,8 @@ def _trials(url: str, name: str) -> list[optuna.trial.FrozenTrial]:
 def test_each_rule_round_trips(rule: str, made_study: tuple[str, str, Path], tmp_path: Path) -> None:
     url, name, _ = made_study
     out = tmp_path / "best.yaml"
-    done = run_cli("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out), "--rule", rule])
+    done = run_cli("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out), "--rule", rule,
+                                    "--answer", "trial"])
     assert done.returncode == 0, done.stderr
     best = load_best_ratio(out)
     trials = _trials(url, name)

@@ -11,6 +11,7 @@ import pytest
 from optuna.trial import TrialState
 
 import storage
+from objectives.regimes import CPU_DEFAULT_REGIME
 from tests.storage_backends import BACKENDS, backend_url, unique_study_name
 from tests.sweep.conftest import run_cli, start_cli
 
@@ -42,7 +43,11 @@ def test_study_completes_tops_up_and_keeps_anchors_once(tiny_args: list[str], tm
     study = _load(url, name)
     assert _states(study) == {TrialState.COMPLETE: 6}
     assert study.metric_names == ["same_lang_p@1", "xling_map"]
-    assert _anchor_count(study) == {0.0: 1, 0.5: 1, 1.0: 1}
+    assert _anchor_count(study) == {0.0: 2, 0.5: 2, 1.0: 2}
+    # An anchor's second seed measures seed noise: it trains with another seed than the first.
+    for alpha in (0.0, 0.5, 1.0):
+        seeds = {t.user_attrs["seed"] for t in study.trials if t.params["mono_ratio"] == alpha and t.user_attrs.get("anchor")}
+        assert len(seeds) == 2, alpha
     engine = storage.make_engine(url)
     cells = storage.metric_cells(engine, name)
     assert sorted(set(cells["trial_number"])) == list(range(6))
@@ -60,7 +65,7 @@ def test_study_completes_tops_up_and_keeps_anchors_once(tiny_args: list[str], tm
     assert again.returncode == 0, again.stderr
     study = _load(url, name)
     assert _states(study) == {TrialState.COMPLETE: 8}
-    assert _anchor_count(study) == {0.0: 1, 0.5: 1, 1.0: 1}
+    assert _anchor_count(study) == {0.0: 2, 0.5: 2, 1.0: 2}
     same = run_cli("sweep.run", ["--trials", "8", "--storage", url, "--study-name", name, *tiny_args])
     assert same.returncode == 0 and len(_load(url, name).trials) == 8
 
@@ -74,12 +79,33 @@ def test_changed_identity_is_refused(tiny_args: list[str], tmp_path: Path) -> No
     assert changed.stderr.strip().splitlines() == [
         f"error: study '{name}' was created with different k: rerun with the original settings, or start a new study with --study-name"
     ]
-    # Nothing was touched: one complete trial, the two anchors not yet run still queued.
-    assert _states(_load(url, name)) == {TrialState.COMPLETE: 1, TrialState.WAITING: 2}
+    # Nothing was touched: one complete trial, the anchor runs not yet made still queued.
+    assert _states(_load(url, name)) == {TrialState.COMPLETE: 1, TrialState.WAITING: 5}
     regime = run_cli("sweep.run", ["--trials", "2", "--storage", url, "--study-name", name, "--regime", "full", *tiny_args])
-    assert regime.returncode == 2 and "different" in regime.stderr and "regime" in regime.stderr
-    assert "made with --regime proxy" in regime.stderr and len(regime.stderr.strip().splitlines()) == 1
-    assert _states(_load(url, name)) == {TrialState.COMPLETE: 1, TrialState.WAITING: 2}
+    assert regime.returncode == 2 and len(regime.stderr.strip().splitlines()) == 1
+    # The refusal names both ways out: continue in the stored regime, or a new study.
+    assert f"made with regime '{CPU_DEFAULT_REGIME}', not 'full'" in regime.stderr
+    assert f"add --regime {CPU_DEFAULT_REGIME} to continue it" in regime.stderr and "--study-name" in regime.stderr
+    assert _states(_load(url, name)) == {TrialState.COMPLETE: 1, TrialState.WAITING: 5}
+
+
+def test_old_default_study_is_not_mixed_with_the_new_default(tiny_args: list[str], tmp_path: Path) -> None:
+    """The README command rerun against a sweep.db whose study was made under the old CPU default (proxy)."""
+    url = f"sqlite:///{tmp_path / 'sweep.db'}"
+    name = unique_study_name()
+    assert run_cli("sweep.run", ["--trials", "1", "--storage", url, "--study-name", name, "--regime", "proxy",
+                                 *tiny_args]).returncode == 0
+    rerun = run_cli("sweep.run", ["--trials", "2", "--storage", url, "--study-name", name, *tiny_args])
+    assert rerun.returncode == 2, rerun.stderr
+    assert rerun.stderr.strip().splitlines() == [
+        f"error: study '{name}' was made with regime 'proxy', not '{CPU_DEFAULT_REGIME}' (the default regime depends on "
+        "the device and changed in this version): add --regime proxy to continue it, or start a new study with "
+        "--study-name NAME"
+    ]
+    assert _states(_load(url, name)) == {TrialState.COMPLETE: 1, TrialState.WAITING: 5}
+    resumed = run_cli("sweep.run", ["--trials", "2", "--storage", url, "--study-name", name, "--regime", "proxy", *tiny_args])
+    assert resumed.returncode == 0, resumed.stderr
+    assert _states(_load(url, name)) == {TrialState.COMPLETE: 2, TrialState.WAITING: 4}
 
 
 def test_study_made_before_regimes_resumes_and_reports_its_device(tiny_args: list[str], tmp_path: Path) -> None:
@@ -121,7 +147,7 @@ def test_killed_worker_then_rerun_reaches_target(tiny_args: list[str], tmp_path:
                      env={"SWEEP_FAULT": "during-train:5"})  # dies in the 2nd trial (3 steps each)
     assert killed.returncode == -signal.SIGKILL
     study = _load(url, name)
-    assert _states(study) == {TrialState.COMPLETE: 1, TrialState.RUNNING: 1, TrialState.WAITING: 1}
+    assert _states(study) == {TrialState.COMPLETE: 1, TrialState.RUNNING: 1, TrialState.WAITING: 4}
     completed_before = {t.number: t.values for t in study.trials if t.state == TrialState.COMPLETE}
     time.sleep(4)  # past the grace period: the dead trial is stale
     rerun = run_cli("sweep.run", ["--trials", "5", "--config", str(config), *fast_heartbeat])
@@ -152,7 +178,7 @@ def test_concurrent_workers_stop_at_exact_target(backend: str, tiny_args: list[s
         assert "database is locked" not in err
     study = _load(url, name)
     assert _states(study) == {TrialState.COMPLETE: 7}
-    assert _anchor_count(study) == {0.0: 1, 0.5: 1, 1.0: 1}
+    assert _anchor_count(study) == {0.0: 2, 0.5: 2, 1.0: 2}
     assert len({t.number for t in study.trials}) == 7
     cells = storage.metric_cells(storage.make_engine(url), name, split="dev")
     assert set(cells["trial_number"]) == set(range(7)), "every completed trial kept its metric cells"

@@ -1,0 +1,246 @@
+"""The answer from every trial: each objective as a smooth function of α, and its knee.
+
+A study's trials are single seeds, and neighbouring α values differ by less than
+seed noise, so the Pareto set of raw trials is mostly the trials that drew lucky
+seeds. Here each objective is modelled as a Gaussian process over α (scikit-learn's
+``GaussianProcessRegressor``: a scaled Matérn-5/2 kernel whose length scale is
+bounded below so it cannot chase noise, and a *fixed* noise level measured from
+repeated runs at the same α, not fitted: a freely fitted noise term was no better
+than the trial knee in simulation; benchmarks/answer_accuracy.py).
+
+The answer is the knee of the front of the two posterior-mean curves on a fine α
+grid (the export's rule: Pareto set, min-max scaling, nearest (1, 1)); its
+uncertainty is the same rule applied to joint posterior draws of both curves,
+giving a median and a 90 % interval, and the α whose posterior probability of
+lying on the front is at least one half. Pure functions on arrays: no Optuna here.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "MIN_DISTINCT_ALPHAS",
+    "MIN_TRIALS",
+    "SmoothAnswer",
+    "TooFewTrials",
+    "choose_index",
+    "noise_from_repeats",
+    "pareto_mask",
+    "smooth_answer",
+]
+
+#: Below these a curve is not identified: the answer falls back to the trial knee.
+MIN_TRIALS = 5
+MIN_DISTINCT_ALPHAS = 3
+#: The length scale may not fall below this share of the α range (the search space is
+#: one unit wide by default): shorter scales fit seed noise as if it were signal.
+MIN_LENGTH_SCALE = 0.2
+GRID_POINTS = 201
+DRAWS = 1000
+LEVEL = 0.90
+
+
+class TooFewTrials(ValueError):
+    """The trials cannot identify a curve; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class SmoothAnswer:
+    """The smoothed answer and what it rests on.
+
+    Attributes:
+        mono_ratio: the knee of the posterior-mean front (the answer).
+        interval: the central ``level`` interval of the knee over posterior draws.
+        median: the median knee over posterior draws.
+        front_alphas: (low, high) of the grid α whose posterior probability of lying on
+            the front is ≥ 0.5, or None when no grid point reaches it.
+        noise_sd: the per-objective noise sd the fit used (measured, fixed).
+        noise_dof: degrees of freedom of that measurement.
+        length_scales: fitted Matérn length scale per objective.
+        n_trials: runs the curves were fitted on.
+        grid: the α grid; ``mean``/``lower``/``upper`` are (grid, 2) posterior mean and
+            ``level`` band per objective; ``on_front`` the probability per grid α.
+        predicted: posterior mean of both objectives at ``mono_ratio``.
+    """
+
+    mono_ratio: float
+    interval: tuple[float, float]
+    median: float
+    front_alphas: tuple[float, float] | None
+    noise_sd: tuple[float, float]
+    noise_dof: int
+    length_scales: tuple[float, float]
+    n_trials: int
+    predicted: tuple[float, float]
+    level: float = LEVEL
+    grid: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
+    mean: np.ndarray = field(repr=False, default_factory=lambda: np.empty((0, 2)))
+    lower: np.ndarray = field(repr=False, default_factory=lambda: np.empty((0, 2)))
+    upper: np.ndarray = field(repr=False, default_factory=lambda: np.empty((0, 2)))
+    on_front: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
+
+    def sentence(self) -> str:
+        """E.g. ``α = 0.74 (90 % interval 0.61–0.86)``."""
+        lo, hi = self.interval
+        return f"α = {self.mono_ratio:.2f} ({self.level:.0%} interval {lo:.2f}–{hi:.2f})".replace("%", " %")
+
+
+def noise_from_repeats(alphas: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Pooled within-α sample sd per objective over every α run more than once, and its dof.
+
+    ``alphas`` (n,), ``values`` (n, 2). Runs count as repeats when their α agree to
+    1e-9 (a confirm study's repeats, or anchors run twice).
+    """
+    keys = np.round(np.asarray(alphas, float), 9)
+    values = np.asarray(values, float)
+    ss, dof = np.zeros(values.shape[1]), 0
+    for key in np.unique(keys):
+        group = values[keys == key]
+        if len(group) >= 2:
+            ss += ((group - group.mean(0)) ** 2).sum(0)
+            dof += len(group) - 1
+    return (np.sqrt(ss / dof) if dof else np.full(values.shape[1], np.nan)), dof
+
+
+def pareto_mask(values: np.ndarray) -> np.ndarray:
+    """(..., m, 2) → (..., m) bool: the points no other point dominates (both maximised).
+
+    Sorted by objective 1 descending (objective 2 breaking ties), a point is on the
+    front exactly when its objective 2 beats every point before it; O(m log m) per
+    curve pair, so a thousand posterior draws stay cheap. Of exact duplicates only the
+    first is kept.
+    """
+    v1, v2 = values[..., 0], values[..., 1]
+    order = np.lexsort((-v2, -v1), axis=-1)
+    s2 = np.take_along_axis(v2, order, axis=-1)
+    best_before = np.maximum.accumulate(s2, axis=-1)
+    best_before = np.concatenate([np.full(s2.shape[:-1] + (1,), -np.inf), best_before[..., :-1]], axis=-1)
+    mask = np.empty(v1.shape, bool)
+    np.put_along_axis(mask, order, s2 > best_before, axis=-1)
+    return mask
+
+
+def choose_index(values: np.ndarray, rule: str = "knee", min_xling: float | None = None,
+                 min_same_lang: float | None = None) -> np.ndarray:
+    """The export's rule applied to (..., m, 2) curves on a grid: the chosen grid index per curve pair.
+
+    Constraints filter first (a curve pair with no point meeting them gets -1); ``knee``
+    min-max scales both objectives over the whole grid and takes the front point
+    nearest (1, 1); ``max-xling``/``max-same-lang`` the best on one objective, the
+    other breaking ties. Remaining ties go to the lowest α (first index).
+    """
+    values = np.asarray(values, float)
+    kept = np.ones(values.shape[:-1], bool)
+    if min_xling is not None:
+        kept &= values[..., 1] >= min_xling
+    if min_same_lang is not None:
+        kept &= values[..., 0] >= min_same_lang
+    if rule == "knee":
+        low = values.min(axis=-2, keepdims=True)
+        span = values.max(axis=-2, keepdims=True) - low
+        span = np.where(span == 0, 1.0, span)
+        score = -np.linalg.norm(1.0 - (values - low) / span, axis=-1)
+        masked = np.where(kept[..., None], values, -np.inf)
+        kept &= pareto_mask(masked)
+    elif rule in ("max-xling", "max-same-lang"):
+        first, second = (1, 0) if rule == "max-xling" else (0, 1)
+        # Lexicographic on (first, second) through a rank: exact, no scale assumptions.
+        order = np.lexsort((values[..., second], values[..., first]), axis=-1)
+        score = np.empty(values.shape[:-1])
+        np.put_along_axis(score, order, np.arange(values.shape[-2], dtype=float) * np.ones(values.shape[:-2] + (1,)), axis=-1)
+    else:
+        raise ValueError(f"unknown rule {rule!r}")
+    score = np.where(kept, score, -np.inf)
+    chosen = np.argmax(score, axis=-1)  # argmax returns the first maximum: the lowest α on ties
+    return np.where(kept.any(axis=-1), chosen, -1)
+
+
+def _fit(alphas: np.ndarray, y: np.ndarray, noise_sd: float, seed: int):  # -> GaussianProcessRegressor
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import ConstantKernel, Matern
+
+    # Standardise by hand so the measured noise can be given in the same units.
+    centre = float(y.mean())
+    scale = float(y.std()) or max(noise_sd, 1e-6)
+    kernel = ConstantKernel(1.0, (1e-4, 1e2)) * Matern(length_scale=0.5, length_scale_bounds=(MIN_LENGTH_SCALE, 10.0), nu=2.5)
+    gp = GaussianProcessRegressor(kernel=kernel, alpha=(noise_sd / scale) ** 2, n_restarts_optimizer=2,
+                                  random_state=seed)
+    with warnings.catch_warnings():
+        # A flat objective drives the amplitude or length scale to a bound; that is an answer, not a fault.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        gp.fit(alphas[:, None], (y - centre) / scale)
+    return gp, centre, scale
+
+
+def smooth_answer(
+    alphas: np.ndarray, values: np.ndarray, noise_sd: np.ndarray | tuple[float, float], *, noise_dof: int = 0,
+    rule: str = "knee", min_xling: float | None = None, min_same_lang: float | None = None,
+    bounds: tuple[float, float] | None = None, draws: int = DRAWS, level: float = LEVEL, seed: int = 0,
+) -> SmoothAnswer:
+    """Fit both curves and choose on them (see the module docstring).
+
+    ``alphas`` (n,), ``values`` (n, 2) objective values of every run (repeats included),
+    ``noise_sd`` the measured per-run noise sd per objective; ``bounds`` the α range to
+    search (default: the observed range).
+
+    Raises:
+        TooFewTrials: fewer than :data:`MIN_TRIALS` runs, fewer than
+            :data:`MIN_DISTINCT_ALPHAS` distinct α, or no finite positive noise level.
+        ValueError: no grid point meets the constraints on the posterior mean.
+    """
+    alphas = np.asarray(alphas, float)
+    values = np.asarray(values, float)
+    noise = np.asarray(noise_sd, float)
+    distinct = len(np.unique(np.round(alphas, 9)))
+    if len(alphas) < MIN_TRIALS or distinct < MIN_DISTINCT_ALPHAS:
+        raise TooFewTrials(f"{len(alphas)} run(s) at {distinct} distinct mono_ratio value(s): a smooth curve needs at "
+                           f"least {MIN_TRIALS} runs at {MIN_DISTINCT_ALPHAS} or more values; run more trials")
+    if not np.all(np.isfinite(noise)) or np.any(noise <= 0):
+        raise TooFewTrials("no measured noise level (no mono_ratio was run with more than one seed): run python -m "
+                           "sweep.confirm, whose repeats measure it")
+    low, high = bounds if bounds is not None else (float(alphas.min()), float(alphas.max()))
+    grid = np.linspace(low, high, GRID_POINTS)
+    rng = np.random.default_rng(seed)
+    means, sds, samples, scales = [], [], [], []
+    for j in range(2):
+        gp, centre, scale = _fit(alphas, values[:, j], float(noise[j]), seed)
+        mean, cov = gp.predict(grid[:, None], return_cov=True)
+        cov = (cov + cov.T) / 2 + 1e-10 * np.eye(len(grid))
+        means.append(centre + scale * mean)
+        sds.append(scale * np.sqrt(np.clip(np.diag(cov), 0, None)))
+        # Joint draws over the grid (the curves' shapes, not pointwise noise).
+        chol = np.linalg.cholesky(cov)
+        samples.append(centre + scale * (mean[None, :] + rng.standard_normal((draws, len(grid))) @ chol.T))
+        scales.append(float(gp.kernel_.k2.length_scale))
+    mean = np.stack(means, axis=1)
+    sd = np.stack(sds, axis=1)
+    z = _normal_quantile(0.5 + level / 2)
+    curves = np.stack(samples, axis=2)  # (draws, grid, 2)
+    pick = int(choose_index(mean, rule, min_xling, min_same_lang))
+    if pick < 0:
+        raise ValueError("no mono_ratio meets the constraints on the fitted curves: lower --min-xling/--min-same-lang")
+    knees_idx = choose_index(curves, rule, min_xling, min_same_lang)
+    knees = grid[knees_idx[knees_idx >= 0]]
+    if len(knees) == 0:
+        knees = np.array([grid[pick]])
+    tail = (1 - level) / 2
+    on_front = pareto_mask(curves).mean(axis=0)
+    front = grid[on_front >= 0.5]
+    return SmoothAnswer(
+        mono_ratio=float(grid[pick]), interval=(float(np.quantile(knees, tail)), float(np.quantile(knees, 1 - tail))),
+        median=float(np.median(knees)), front_alphas=(float(front.min()), float(front.max())) if len(front) else None,
+        noise_sd=(float(noise[0]), float(noise[1])), noise_dof=int(noise_dof), length_scales=(scales[0], scales[1]),
+        n_trials=len(alphas), predicted=(float(mean[pick, 0]), float(mean[pick, 1])), level=level, grid=grid,
+        mean=mean, lower=mean - z * sd, upper=mean + z * sd, on_front=on_front,
+    )
+
+
+def _normal_quantile(p: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(p))
