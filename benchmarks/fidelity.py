@@ -71,6 +71,7 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "top1-100": {"regime": "proxy", "steps": 100, "learning_rate": 6e-4},
     "top1-80": {"regime": "proxy", "steps": 80, "learning_rate": 8e-4},
     "top1-60": {"regime": "proxy", "steps": 60, "learning_rate": 1e-3},
+    "top1-120": {"regime": "proxy", "steps": 120, "learning_rate": 4e-4},
     "top1-100-dropout": {"regime": "proxy", "steps": 100, "learning_rate": 6e-4, "dropout": True,
                          "warmup_ratio": 0.1, "lr_schedule": "linear"},
     "full": {"regime": "full"},

@@ -132,8 +132,7 @@ def measure_build(langs: list[str], threads: int) -> dict[str, Any]:
     """Build a fresh activation cache for ``langs`` in a temporary directory; time and size it."""
     import torch
 
-    from objectives import TrialConfig
-    from objectives import prepare_workspace
+    from objectives import TrialConfig, prepare_workspace
 
     torch.set_num_threads(threads)
     with tempfile.TemporaryDirectory() as tmp:

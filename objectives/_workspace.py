@@ -20,7 +20,8 @@ from objectives.encoder import Encoder, load_encoder
 from objectives.regimes import CachedEncoder, ForwardEncoder, TrialEncoder
 from objectives.samplers import TrainItem
 
-__all__ = ["EvalIndex", "Workspace", "WorkspacePool", "check_device", "eval_index_for", "prepare_workspace", "resolve_train_layers", "user_cache_dir"]
+__all__ = ["EvalIndex", "Workspace", "WorkspacePool", "check_device", "eval_index_for", "prepare_workspace", "resolve_train_layers",
+           "user_cache_dir"]
 
 _log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 import storage
 from objectives import ConfigError, TrialConfig
 
-__all__ = ["DEFAULT_STUDY_NAME", "LEGACY_TRAINING", "SEARCHABLE", "FixedPoint", "ParamRange", "SweepConfig", "config_from_record", "load_config",
-           "with_legacy_defaults"]
+__all__ = ["DEFAULT_STUDY_NAME", "LEGACY_TRAINING", "SEARCHABLE", "FixedPoint", "ParamRange", "SweepConfig", "config_from_record",
+           "load_config", "with_legacy_defaults"]
 
 DEFAULT_STUDY_NAME = "xling-default"
 

@@ -208,7 +208,8 @@ class ConfirmVerdict:
             return f"Confirmation picks α = {c.mono_ratio:.3g}{also}."
         k = self.search_knee.mono_ratio
         if self.holds:
-            how = "is the confirmed knee" if self.search_knee.trial == c.trial else f"cannot be told apart from the confirmed knee α = {c.mono_ratio:.3g}"
+            how = ("is the confirmed knee" if self.search_knee.trial == c.trial
+                   else f"cannot be told apart from the confirmed knee α = {c.mono_ratio:.3g}")
             return f"The search's knee (α = {k:.3g}) HOLDS: it {how}{also}."
         return (f"The search's knee (α = {k:.3g}) is OVERTURNED: confirmation picks α = {c.mono_ratio:.3g} "
                 f"and the search's knee is distinguishable from it{also}.")

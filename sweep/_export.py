@@ -19,9 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import storage
 from objectives import ConfigError, StorageError
+from sweep._answer import SMOOTH_METHOD, same_training, smoothed_answer
 from sweep._config import config_from_record, with_legacy_defaults
 from sweep._provenance import package_versions
-from sweep._answer import SMOOTH_METHOD, same_training, smoothed_answer
 from sweep._summary import regime_fidelity, regime_warning
 
 __all__ = ["DEFAULT_ANSWER", "Answer", "BestRatio", "Rule", "SmoothedOut", "TrialAnswer", "choose_trial",

@@ -14,12 +14,11 @@ from safetensors.torch import load_file
 
 import storage
 from objectives import ConfigError, WorkspacePool, evaluate_encoder
-from sweep._config import SweepConfig
-from sweep._export import choose_trial, finite_complete, pareto_front
 from sweep._answer import same_training, smoothed_answer, study_runs
-from sweep._plots import plot_bias, plot_curve, plot_heatmap, plot_metrics_vs_alpha, plot_pareto
+from sweep._config import SweepConfig, config_from_record
 from sweep._confirm import INDISTINGUISHABLE_RULE, ConfirmVerdict, confirm_progress, load_confirm_study, verdict
-from sweep._config import config_from_record
+from sweep._export import choose_trial, finite_complete, pareto_front
+from sweep._plots import plot_bias, plot_curve, plot_heatmap, plot_metrics_vs_alpha, plot_pareto
 from sweep._runner import WEIGHTS_FILE, artifacts_dir
 from sweep._summary import regime_fidelity, regime_line, regime_warning
 
@@ -120,8 +119,10 @@ def write_report(cfg: SweepConfig, out_root: Path, command: str, with_test: bool
     files = [
         plot_pareto(frame, [t.number for t in front], chosen.number, base_pt, names, folder / "pareto_front.png",
                     confirmed, smooth),
-        plot_metrics_vs_alpha(frame, [("obj1", names[0]), ("obj2", names[1]), ("mul_map", "Mul. mAP (pooled)"), ("cr_map", "Cr. mAP (pairs)")],
-                              {"obj1": base.get("same_lang_p@k"), "obj2": base.get(xkey), "mul_map": base.get("mul_map"), "cr_map": base.get("cr_map")},
+        plot_metrics_vs_alpha(frame,
+                              [("obj1", names[0]), ("obj2", names[1]), ("mul_map", "Mul. mAP (pooled)"), ("cr_map", "Cr. mAP (pairs)")],
+                              {"obj1": base.get("same_lang_p@k"), "obj2": base.get(xkey), "mul_map": base.get("mul_map"),
+                               "cr_map": base.get("cr_map")},
                               folder / "metrics_vs_alpha.png", confirmed),
         plot_bias(frame, base.get("language_bias"), folder / "language_bias_vs_alpha.png"),
     ]
@@ -137,7 +138,9 @@ def write_report(cfg: SweepConfig, out_root: Path, command: str, with_test: bool
     languages = sorted(set(cells["query_lang"].dropna()), key=list(cells["query_lang"].dropna()).index)
     chosen_m = _cr_matrix(cells[(cells.trial_number == chosen.number) & (cells.repeat == 0)], languages)
     base_m = _cr_matrix(storage.baseline_cells(engine, cfg.study_name, cfg.eval_split), languages)
-    files.append(plot_heatmap(chosen_m - base_m, f"mAP per (query, candidate) language: trial {chosen.number} (α={chosen.params['mono_ratio']:.3f}) minus zero-shot",
+    files.append(plot_heatmap(chosen_m - base_m,
+                              f"mAP per (query, candidate) language: trial {chosen.number} "
+                              f"(α={chosen.params['mono_ratio']:.3f}) minus zero-shot",
                               folder / "xling_heatmap_delta.png"))
     frame.to_csv(folder / "trials.csv", index=False)
     files.append(folder / "trials.csv")
@@ -276,19 +279,22 @@ def _summary_md(cfg: SweepConfig, study: optuna.Study, frame: pd.DataFrame, chos
         a = "—" if alpha is None else f"{alpha:g}"
         lines.append(f"| {label} | {a} | {o1:.4f} | {_delta(pick.obj1, o1)} | {o2:.4f} | {_delta(pick.obj2, o2)} |")
     lines += ["", f"Objective 1 is same-language P@{cfg.k} (Mo. setting, macro over languages); objective 2 is "
-              + ("pooled multilingual mAP (Mul., LAReQA's language-agnostic setting)." if cfg.xling_metric == "mul_map" else "cross-language pair mAP (Cr.)."),
+              + ("pooled multilingual mAP (Mul., LAReQA's language-agnostic setting)." if cfg.xling_metric == "mul_map"
+                 else "cross-language pair mAP (Cr.)."),
               "", f"## Pareto front ({len(front)} of {len(frame)} completed trials)", "",
               f"| trial | α | {names[0]} | {names[1]} | Cr. mAP | language bias |", "|---|---|---|---|---|---|"]
     for t in sorted(front, key=lambda t: t.params["mono_ratio"]):
         r = frame[frame.number == t.number].iloc[0]
-        lines.append(f"| {t.number} | {r.mono_ratio:.3f} | {r.obj1:.4f} | {r.obj2:.4f} | {r.get('cr_map', float('nan')):.4f} | {r.get('language_bias', float('nan')):.1f} |")
+        lines.append(f"| {t.number} | {r.mono_ratio:.3f} | {r.obj1:.4f} | {r.obj2:.4f} | {r.get('cr_map', float('nan')):.4f} "
+                     f"| {r.get('language_bias', float('nan')):.1f} |")
     if confirmation is not None:
         lines += [""] + confirmation.lines(names)
     if not test.empty:
         lines += ["", "## Held-out test split (Pareto trials; the search never saw these numbers)", "",
                   f"| trial | α | {names[0]} dev | test | {names[1]} dev | test |", "|---|---|---|---|---|---|"]
         for _, r in test.sort_values("mono_ratio").iterrows():
-            lines.append(f"| {int(r.trial)} | {r.mono_ratio:.3f} | {r.dev_obj1:.4f} | {r.test_obj1:.4f} | {r.dev_obj2:.4f} | {r.test_obj2:.4f} |")
+            lines.append(f"| {int(r.trial)} | {r.mono_ratio:.3f} | {r.dev_obj1:.4f} | {r.test_obj1:.4f} | {r.dev_obj2:.4f} "
+                         f"| {r.test_obj2:.4f} |")
         tb = study.user_attrs.get("baseline_test", {})
         if tb:
             lines.append(f"| zero-shot | — | {base.get('same_lang_p@k', float('nan')):.4f} | {tb.get('same_lang_p@k', float('nan')):.4f} | "
@@ -298,7 +304,8 @@ def _summary_md(cfg: SweepConfig, study: optuna.Study, frame: pd.DataFrame, chos
               f"{len(frame)} completed trials; per trial (train + encode + metrics) median {secs.median():.1f} s, max {secs.max():.1f} s. "
               f"Config: model `{cfg.model}`, regime `{cfg.regime}`, K = {cfg.train_layers} trained layers ({cfg.train_path} path), "
               f"{cfg.steps} steps × {cfg.batch_size} pairs, lr {cfg.learning_rate:g} ({cfg.lr_schedule}, warm-up {cfg.warmup_ratio:g}), "
-              f"dropout {'on' if cfg.dropout else 'off'}, τ {cfg.temperature:g}, max_length {cfg.max_length}, sampler {cfg.sampler}, seed {cfg.seed}.",
+              f"dropout {'on' if cfg.dropout else 'off'}, τ {cfg.temperature:g}, max_length {cfg.max_length}, "
+              f"sampler {cfg.sampler}, seed {cfg.seed}.",
               "", "Figures: `pareto_front.png`, `metrics_vs_alpha.png`, `language_bias_vs_alpha.png`, `xling_heatmap_delta.png`; "
               "table of every trial: `trials.csv`.", "", "Reproduce:", "", "```", command, "```", ""]
     return "\n".join(lines)

@@ -41,7 +41,8 @@ def regime_line(cfg: SweepConfig) -> str:
     layers = "all" if cfg.train_layers == "all" else f"top {cfg.train_layers}"
     custom = "" if all(getattr(cfg, k) == getattr(REGIMES[cfg.regime], k) for k in TRAINING_KEYS) else ", customised"
     return (f"regime {cfg.regime}{custom}: {layers} layer(s) on the {cfg.train_path} path, {cfg.steps} steps, lr {cfg.learning_rate:g} "
-            f"({cfg.lr_schedule}, warm-up {cfg.warmup_ratio:g}), dropout {'on' if cfg.dropout else 'off'}, {cfg.precision}, device {cfg.device}")
+            f"({cfg.lr_schedule}, warm-up {cfg.warmup_ratio:g}), dropout {'on' if cfg.dropout else 'off'}, {cfg.precision}, "
+            f"device {cfg.device}")
 
 
 def _fmt(value: float | None) -> str:
@@ -80,7 +81,8 @@ def summary_text(study: optuna.Study, engine: Engine, cfg: SweepConfig) -> str:
             f"{n2} {t.values[1]:.4f} ({t.values[1] - best2:+.4f} vs best); {where}"
         )
     source = cfg.confirms or study.study_name
-    lines.append(f"export the chosen ratio: python -m sweep.export --study-name {source} --storage {storage.mask_url(cfg.storage)} --out best_ratio.yaml")
+    lines.append(f"export the chosen ratio: python -m sweep.export --study-name {source} --storage {storage.mask_url(cfg.storage)} "
+                 "--out best_ratio.yaml")
     return "\n".join(lines)
 
 

