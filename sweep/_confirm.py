@@ -23,11 +23,16 @@ from optuna.trial import FrozenTrial, TrialState
 import storage
 from objectives import ConfigError
 from objectives.regimes import SETTING_KEYS
+from sweep._answer import smoothed_answer
 from sweep._config import FixedPoint, SweepConfig, config_from_record
 from sweep._export import choose_trial, finite_complete
+from sweep._smooth import SmoothAnswer
 
 __all__ = [
     "CONFIRM_SUFFIX",
+    "CURVES_RULE",
+    "curves_agreement",
+    "search_curves",
     "ConfirmedPoint",
     "confirm_config",
     "confirm_points",
@@ -98,7 +103,41 @@ def confirm_points(study: optuna.Study, cfg: SweepConfig, top: int | None = None
     for alpha in cfg.anchors:
         hit = anchor_trials.get(round(alpha, 12))
         add(hit.params if hit else {"mono_ratio": alpha, **fixed}, "anchor", hit.number if hit else None)
+    # The smoothed answer and both ends of its interval, rounded to the grid's resolution.
+    smooth = search_curves(study, cfg)
+    if smooth is not None:
+        for alpha, kind in ((smooth.mono_ratio, "smoothed"), (smooth.interval[0], "interval-low"),
+                            (smooth.interval[1], "interval-high")):
+            add({"mono_ratio": round(float(alpha), 4), **fixed}, kind, None)
     return sorted(points.values(), key=lambda p: (p.params["mono_ratio"], _key(p.params)))
+
+
+def search_curves(study: optuna.Study, cfg: SweepConfig) -> SmoothAnswer | None:
+    """The smoothed answer of the search study alone (None when its runs cannot carry curves)."""
+    space = cfg.search_space["mono_ratio"]
+    smooth, _, _ = smoothed_answer(study, None, same_settings=False, bounds=(space.low, space.high))
+    return smooth
+
+
+#: When confirmed points agree with the search's curves.
+CURVES_RULE = ("every confirmed mean within 2 standard deviations of the search's fitted curve at its alpha, on both "
+               "objectives (sd = sqrt(se^2 + posterior variance of the curve))")
+
+
+def curves_agreement(points: list[ConfirmedPoint], smooth: SmoothAnswer) -> tuple[bool, str]:
+    """Whether the confirmed means agree with the search's curves within noise, and a sentence that says so."""
+    worst, where = 0.0, None
+    for p in points:
+        mean, sd = smooth.at(p.mono_ratio)
+        z = np.abs(np.array(p.means) - mean) / np.sqrt(np.array(p.sems) ** 2 + sd ** 2)
+        if float(z.max()) > worst:
+            worst, where = float(z.max()), p
+    agree = worst <= 2.0
+    detail = f"largest gap {worst:.1f} sd at α {where.mono_ratio:.3g}" if where is not None else "no point"
+    if agree:
+        return True, f"The confirmed means AGREE with the search's fitted curves within noise ({detail})."
+    return False, (f"The confirmed means DISAGREE with the search's fitted curves ({detail}): the search's curves, "
+                   "and the smoothed answer drawn from them, do not describe this training.")
 
 
 def confirm_config(
@@ -197,10 +236,15 @@ class ConfirmVerdict:
     tied: list[ConfirmedPoint]
     search_knee: ConfirmedPoint | None
     holds: bool | None
+    # (agree, sentence) against the search's fitted curves; None when the search has none.
+    curves: tuple[bool, str] | None = None
 
     @property
     def sentence(self) -> str:
-        """One sentence for the first lines of a summary or report."""
+        """The verdict for the first lines of a summary or report."""
+        return self._knee_sentence() + (f" {self.curves[1]}" if self.curves is not None else "")
+
+    def _knee_sentence(self) -> str:
         c = self.chosen
         tied = ", ".join(f"{p.mono_ratio:.3g}" for p in self.tied if p.trial != c.trial)
         also = f"; α {tied} cannot be told apart from it" if tied else ""
@@ -216,8 +260,11 @@ class ConfirmVerdict:
 
 
 def verdict(confirm_study: optuna.Study, rule: str = "knee", min_xling: float | None = None,
-            min_same_lang: float | None = None) -> ConfirmVerdict:
+            min_same_lang: float | None = None, search: optuna.Study | None = None) -> ConfirmVerdict:
     """The confirmed choice (``rule`` over the confirmed means), the points tied with it, and the search knee's fate.
+
+    With the ``search`` study given, also whether the confirmed means agree with the
+    search's fitted curves (:func:`curves_agreement`).
 
     Raises:
         ConfigError: the confirm study has no completed point yet.
@@ -229,7 +276,11 @@ def verdict(confirm_study: optuna.Study, rule: str = "knee", min_xling: float | 
     tied = [p for p in points if indistinguishable(chosen, p)]
     knee = next((p for p in points if "knee" in p.kinds), None)
     holds = None if knee is None else knee.trial == chosen.trial or indistinguishable(chosen, knee)
-    return ConfirmVerdict(points, chosen, tied, knee, holds)
+    curves = None
+    if search is not None:
+        smooth, _, _ = smoothed_answer(search, None, same_settings=False)
+        curves = curves_agreement(points, smooth) if smooth is not None else None
+    return ConfirmVerdict(points, chosen, tied, knee, holds, curves)
 
 
 def indistinguishable(chosen: ConfirmedPoint, other: ConfirmedPoint, n_se: float = 2.0) -> bool:

@@ -262,7 +262,7 @@ def export_best_ratio(
         assert confirm is not None
         confirm_record = storage.get_study_record(engine, confirm.study_name) or {}
         ccfg = config_from_record(confirm_record.get("config", {}), storage=storage_url) if confirm_record else cfg
-        v = verdict(confirm, rule, min_xling, min_same_lang)
+        v = verdict(confirm, rule, min_xling, min_same_lang, search=study)
         confirmation = Confirmation(
             study_name=confirm.study_name, regime=ccfg.regime, device=ccfg.device, repeats=ccfg.repeats,
             points=[ConfirmedPointOut(trial=p.trial, mono_ratio=p.mono_ratio, params=p.params, kinds=p.kinds,

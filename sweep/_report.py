@@ -216,7 +216,8 @@ def _confirmation(cfg: SweepConfig, confirm: optuna.Study | None, engine,  # typ
     if record is None:
         return None
     ccfg = config_from_record(record["config"], storage=cfg.storage, device=cfg.device)
-    v = verdict(confirm)
+    search = optuna.load_study(study_name=cfg.study_name, storage=cfg.storage)
+    v = verdict(confirm, search=search)
     frame = pd.DataFrame([{"trial": p.trial, "mono_ratio": p.mono_ratio, "kinds": ",".join(p.kinds),
                            "obj1": p.means[0], "obj1_sd": p.stds[0], "obj2": p.means[1], "obj2_sd": p.stds[1],
                            "repeats": p.repeats, "tied_with_chosen": p in v.tied, "chosen": p.trial == v.chosen.trial}
@@ -261,8 +262,10 @@ def _summary_md(cfg: SweepConfig, study: optuna.Study, frame: pd.DataFrame, chos
         lines += [f"> **Fidelity:**{fidelity.split(':', 1)[1]}", ""]
     if note:
         lines += [f"> {note}", ""]
+    label = ("Search answer (one seed per trial)" if confirmation is not None
+             else "Trial-based answer" if smooth is not None else "Answer")
     lines += [f"Trained with {regime_line(cfg)}.", "",
-             f"**{'Search answer (one seed per trial)' if confirmation is not None else 'Answer'}: mono_ratio α = {pick.mono_ratio:.3f}** "
+             f"**{label}: mono_ratio α = {pick.mono_ratio:.3f}** "
              f"(trial {chosen.number}, knee of the Pareto front after min-max scaling): "
              f"{names[0]} {pick.obj1:.4f}, {names[1]} {pick.obj2:.4f} on the dev split.", "",
              "## Against the reference points (dev split)", "",

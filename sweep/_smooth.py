@@ -81,7 +81,14 @@ class SmoothAnswer:
     mean: np.ndarray = field(repr=False, default_factory=lambda: np.empty((0, 2)))
     lower: np.ndarray = field(repr=False, default_factory=lambda: np.empty((0, 2)))
     upper: np.ndarray = field(repr=False, default_factory=lambda: np.empty((0, 2)))
+    sd: np.ndarray = field(repr=False, default_factory=lambda: np.empty((0, 2)))
     on_front: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
+
+    def at(self, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior mean and sd of both objectives at ``alpha`` (linear between grid points)."""
+        mean = np.array([np.interp(alpha, self.grid, self.mean[:, j]) for j in range(2)])
+        sd = np.array([np.interp(alpha, self.grid, self.sd[:, j]) for j in range(2)])
+        return mean, sd
 
     def sentence(self) -> str:
         """E.g. ``α = 0.74 (90 % interval 0.61–0.86)``."""
@@ -236,7 +243,7 @@ def smooth_answer(
         median=float(np.median(knees)), front_alphas=(float(front.min()), float(front.max())) if len(front) else None,
         noise_sd=(float(noise[0]), float(noise[1])), noise_dof=int(noise_dof), length_scales=(scales[0], scales[1]),
         n_trials=len(alphas), predicted=(float(mean[pick, 0]), float(mean[pick, 1])), level=level, grid=grid,
-        mean=mean, lower=mean - z * sd, upper=mean + z * sd, on_front=on_front,
+        mean=mean, lower=mean - z * sd, upper=mean + z * sd, sd=sd, on_front=on_front,
     )
 
 

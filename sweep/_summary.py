@@ -89,7 +89,8 @@ def summary_text(study: optuna.Study, engine: Engine, cfg: SweepConfig) -> str:
 def _confirm_lines(study: optuna.Study, cfg: SweepConfig) -> list[str]:
     from sweep._confirm import verdict
 
-    v = verdict(study)
+    search = optuna.load_study(study_name=cfg.confirms, storage=cfg.storage) if cfg.confirms else None
+    v = verdict(study, search=search)
     n1, n2 = cfg.metric_names
     lines = [f"confirmed points of {cfg.confirms} (mean ± sample std over {cfg.repeats} seed(s)):",
              f"  {'mono_ratio':>10}  {n1:>20}  {n2:>20}  kinds"]

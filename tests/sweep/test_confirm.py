@@ -15,6 +15,7 @@ from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState, create_trial
 
 import storage
+from objectives.regimes import CPU_DEFAULT_REGIME
 from sweep._confirm import ConfirmedPoint, confirm_study_name, indistinguishable, verdict
 from tests.storage_backends import unique_study_name
 from tests.sweep.conftest import CliCall, run_cli, tiny_cli_args
@@ -92,12 +93,12 @@ def test_confirm_reruns_front_knee_and_anchors_and_export_reads_it(tiny_args: li
     assert confirm.user_attrs["baseline_dev"] == search.user_attrs["baseline_dev"]
 
     out = tmp_path / "best.yaml"
-    exported = run_cli("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out)])
+    exported = run_cli("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out), "--answer", "trial"])
     assert exported.returncode == 0, exported.stderr
     data = yaml.safe_load(out.read_text())
-    assert data["source"] == "confirm"
+    assert data["source"] == "confirm" and data["answer"] == "trial"
     conf = data["confirmation"]
-    assert conf["repeats"] == 2 and conf["regime"] == "proxy" and conf["device"] == "cpu"
+    assert conf["repeats"] == 2 and conf["regime"] == CPU_DEFAULT_REGIME and conf["device"] == "cpu"
     assert len(conf["points"]) == len(complete)
     assert all(p["same_lang_std"] >= 0 and p["xling_std"] >= 0 and p["repeats"] == 2 for p in conf["points"])
     assert any(p["xling_std"] > 0 for p in conf["points"]), "two seeds give two numbers somewhere"
@@ -116,8 +117,17 @@ def test_confirm_reruns_front_knee_and_anchors_and_export_reads_it(tiny_args: li
     report = run_cli("sweep.report", ["--study-name", name, "--storage", url, "--out", str(tmp_path / "reports")], cwd=tmp_path)
     assert report.returncode == 0, report.stderr
     folder = tmp_path / "reports" / name
-    head = "\n".join((folder / "summary.md").read_text().splitlines()[:4])
+    head = "\n".join((folder / "summary.md").read_text().splitlines()[:6])
     assert f"Confirmed answer: α = {data['mono_ratio']:.3f}" in head
+    # The confirm study's repeats measure the noise, so search + confirm carry the smoothed answer.
+    smoothed = run_cli("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out)])
+    assert smoothed.returncode == 0, smoothed.stderr
+    best = yaml.safe_load(out.read_text())
+    assert best["answer"] == "smoothed" and best["smoothed"]["runs_from"] == "search + confirm"
+    lo, hi = best["interval"]
+    assert 0.0 <= lo <= best["smoothed"]["median"] <= hi <= 1.0 and best["smoothed"]["noise_dof"] > 0
+    assert best["trial_answer"]["mono_ratio"] == data["mono_ratio"]
+    assert "Answer: α = " in (folder / "summary.md").read_text().splitlines()[2]
     assert "HOLDS" in head or "OVERTURNED" in head
     confirmed = (folder / "confirmed_points.csv").read_text().splitlines()
     assert len(confirmed) == 1 + len(complete)
@@ -272,9 +282,18 @@ def test_a_confirm_study_points_its_warning_at_the_search_study() -> None:
     from sweep._summary import confirm_command, regime_warning
 
     points = [FixedPoint(params={"mono_ratio": 0.0}, kinds=["anchor"], source_trials=[])]
-    cfg = SweepConfig(device="cpu", study_name="s-confirm", confirms="s", fixed_points=points, anchors=[], trials=1)
+    cfg = SweepConfig(device="cpu", study_name="s-confirm", confirms="s", fixed_points=points, anchors=[], trials=1,
+                      regime="proxy")
     assert confirm_command(cfg).startswith("python -m sweep.confirm --study-name s --storage ")
     warning = regime_warning(cfg)
     assert warning is not None and warning.endswith("--study-name s --storage sqlite:///sweep.db --regime full --device cuda")
     search = SweepConfig(device="cpu", study_name="s")
     assert "--study-name s " in confirm_command(search)
+    # The CPU default is faithful by its record: no warning, one fidelity line naming the same command.
+    from sweep._summary import regime_fidelity
+
+    default = SweepConfig(device="cpu", study_name="s-confirm", confirms="s", fixed_points=points, anchors=[], trials=1)
+    note = regime_fidelity(default)
+    assert regime_warning(default) is None and note is not None and note.startswith("Fidelity: regime ")
+    assert "XQuAD-R dev, default encoder" in note and note.endswith("--study-name s --storage sqlite:///sweep.db --regime full "
+                                                                     "--device cuda")

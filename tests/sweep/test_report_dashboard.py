@@ -34,7 +34,11 @@ def test_report_writes_every_file_and_attaches_images(made_study: tuple[str, str
     trials = pd.read_csv(folder / "trials.csv")
     assert len(trials) == 5 and set(trials["number"]) == {t.number for t in study.trials}
     summary = (folder / "summary.md").read_text()
-    assert "**Answer: mono_ratio α =" in summary and "zero-shot" in summary and "Held-out test split" in summary
+    assert "**Trial-based answer: mono_ratio α =" in summary and "zero-shot" in summary and "Held-out test split" in summary
+    # Anchors with two seeds each measure the noise: the first line is the smoothed answer with its interval.
+    assert summary.splitlines()[2].startswith("> **Answer: α = ") and "90 % interval" in summary.splitlines()[2]
+    for file in ("curve_1_vs_alpha.png", "curve_2_vs_alpha.png"):
+        assert (folder / file).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", file
     test = pd.read_csv(folder / "pareto_test.csv")
     front = {t.number for t in study.best_trials}
     assert set(test["trial"]) == front

@@ -11,7 +11,16 @@ import torch
 
 from objectives import TrialConfig, Workspace, fine_tune, prepare_workspace, run_trial
 from objectives._train import make_scheduler
-from objectives.regimes import REGIMES, ForwardEncoder, fidelity_of, fidelity_warning, load_records, training_settings
+from objectives.regimes import (
+    CPU_DEFAULT_REGIME,
+    REGIMES,
+    ForwardEncoder,
+    fidelity_note,
+    fidelity_of,
+    fidelity_warning,
+    load_records,
+    training_settings,
+)
 from objectives.samplers import HybridBatchSampler
 
 LANGS = ["en", "de"]
@@ -28,11 +37,11 @@ def test_recipes_fill_unset_settings_and_flags_win() -> None:
 
 
 def test_default_regime_follows_the_device() -> None:
-    assert TrialConfig(device="cpu").regime == "proxy"
+    assert TrialConfig(device="cpu").regime == CPU_DEFAULT_REGIME
     assert TrialConfig(device="cuda").regime == "full"  # validation only; no GPU is touched
     auto = TrialConfig()
     assert auto.device == ("cuda" if torch.cuda.is_available() else "cpu")
-    assert auto.regime == ("full" if torch.cuda.is_available() else "proxy")
+    assert auto.regime == ("full" if torch.cuda.is_available() else CPU_DEFAULT_REGIME)
     with pytest.raises(ValueError, match="unknown regime"):
         TrialConfig(regime="fast")
 
@@ -129,6 +138,7 @@ def test_fidelity_records_match_by_training_settings(tmp_path: Path, monkeypatch
 
     settings = training_settings(TrialConfig(regime="proxy", device="cpu", steps=150, learning_rate=4e-4))
     record = {"regime": "top1-150", "settings": settings, "faithful": False, "rho_same_lang": 0.97, "rho_xling": 0.2,
+              "pairs_same_lang": [5, 5], "pairs_xling": [4, 4], "reference_sd": [0.0057, 0.0046],
               "knee_alpha": 0.75, "knee_on_front": True, "reference": "full on a GPU", "seconds_per_trial": 112.0,
               "measured_on": "here, 3 seeds", "rule": "the rule"}
     path = tmp_path / "fidelity.json"
@@ -138,8 +148,14 @@ def test_fidelity_records_match_by_training_settings(tmp_path: Path, monkeypatch
     measured = TrialConfig(regime="proxy", device="cpu", steps=150, learning_rate=4e-4)
     assert fidelity_of(measured).regime == "top1-150"
     text = fidelity_warning(measured, "CMD")
-    assert "+0.97" in text and "+0.20" in text and "alpha 0.75) lies on full's Pareto front" in text
-    assert fidelity_warning(TrialConfig(regime="proxy", device="cpu", steps=151, learning_rate=4e-4), "CMD") is None
+    assert "+0.97" in text and "+0.20" in text and "knee alpha 0.75 on the reference's front" in text
+    faithful = TrialConfig(regime="proxy", device="cpu", steps=151, learning_rate=4e-4)
+    assert fidelity_warning(faithful, "CMD") is None
+    note = fidelity_note(faithful, "CMD")
+    assert note is not None and note.startswith("Fidelity: regime 'proxy' is faithful to full fine-tuning by record 'faithful-one'")
+    assert "pooled mAP 4/4" in note and "reference: full on a GPU" in note and "rule: the rule" in note
+    assert "does not transfer by itself" in note and note.endswith("CMD") and "\n" not in note
+    assert fidelity_note(measured, "CMD") is None, "not faithful: a warning, no note"
     unmeasured = fidelity_warning(TrialConfig(regime="proxy", device="cpu", steps=152, learning_rate=4e-4), "CMD")
     assert "has not been compared with full fine-tuning" in unmeasured
     assert load_records(tmp_path / "missing.json") == {}
