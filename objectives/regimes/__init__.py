@@ -4,10 +4,14 @@
 ``full`` fine-tunes every transformer layer with plain forward passes (what a team's
 real training does). :mod:`objectives.regimes._fidelity` records how far each
 regime's ranking of the mono ratio agrees with ``full``.
+
+The recipes and fidelity records (no torch) load eagerly; the training paths on
+first use (PEP 562).
 """
 
-from objectives.regimes._base import TrialEncoder, autocast, embed_in_order
-from objectives.regimes._cached import CachedEncoder, TopLayers
+from importlib import import_module
+from typing import Any
+
 from objectives.regimes._fidelity import (
     SETTING_KEYS,
     FidelityRecord,
@@ -18,7 +22,6 @@ from objectives.regimes._fidelity import (
     load_records,
     training_settings,
 )
-from objectives.regimes._forward import ForwardEncoder
 from objectives.regimes._recipes import (
     CPU_DEFAULT_REGIME,
     REGIMES,
@@ -29,6 +32,24 @@ from objectives.regimes._recipes import (
     resolve_device,
     unsupported_device,
 )
+
+_LAZY = {
+    "TrialEncoder": "objectives.regimes._base",
+    "autocast": "objectives.regimes._base",
+    "embed_in_order": "objectives.regimes._base",
+    "CachedEncoder": "objectives.regimes._cached",
+    "TopLayers": "objectives.regimes._cached",
+    "ForwardEncoder": "objectives.regimes._forward",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'objectives.regimes' has no attribute {name!r}")
+    value = getattr(import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CPU_DEFAULT_REGIME",
