@@ -17,7 +17,7 @@ from objectives import ConfigError, WorkspacePool, evaluate_encoder
 from sweep._answer import same_training, smoothed_answer, study_runs
 from sweep._config import SweepConfig, config_from_record
 from sweep._confirm import INDISTINGUISHABLE_RULE, ConfirmVerdict, confirm_progress, load_confirm_study, verdict
-from sweep._export import choose_trial, finite_complete, pareto_front
+from sweep._export import DEFAULT_ANSWER, choose_trial, finite_complete, pareto_front
 from sweep._plots import plot_bias, plot_curve, plot_heatmap, plot_metrics_vs_alpha, plot_pareto
 from sweep._runner import WEIGHTS_FILE, artifacts_dir
 from sweep._summary import regime_fidelity, regime_line, regime_warning
@@ -241,11 +241,16 @@ def _summary_md(cfg: SweepConfig, study: optuna.Study, frame: pd.DataFrame, chos
     if smooth is not None:
         front_alphas = (f"; α {smooth.front_alphas[0]:.2f}–{smooth.front_alphas[1]:.2f} lie on the front with posterior "
                         "probability ≥ 0.5" if smooth.front_alphas else "")
-        lines += [f"> **Answer: {smooth.sentence()}**, the knee of the fitted curves over {smooth.n_trials} runs "
-                  f"({runs_from}): {names[0]} {smooth.predicted[0]:.4f}, {names[1]} {smooth.predicted[1]:.4f} "
-                  f"(posterior means){front_alphas}. Noise sd {smooth.noise_sd[0]:.4f} / {smooth.noise_sd[1]:.4f}, "
-                  f"measured from repeated runs ({smooth.noise_dof} dof). Figures: `curve_1_vs_alpha.png`, "
-                  "`curve_2_vs_alpha.png`.", ""]
+        smoothed = (f"smoothed over {smooth.n_trials} runs ({runs_from}): {smooth.sentence()}, {names[0]} "
+                    f"{smooth.predicted[0]:.4f}, {names[1]} {smooth.predicted[1]:.4f} (posterior means){front_alphas}; "
+                    f"noise sd {smooth.noise_sd[0]:.4f} / {smooth.noise_sd[1]:.4f} measured from repeated runs "
+                    f"({smooth.noise_dof} dof); figures `curve_1_vs_alpha.png`, `curve_2_vs_alpha.png`")
+        if DEFAULT_ANSWER == "smoothed":
+            lines += [f"> **Answer: {smooth.sentence()}**; {smoothed}.", ""]
+        else:
+            answer = confirmation.verdict.chosen.mono_ratio if confirmation is not None else pick.mono_ratio
+            lines += [f"> **Answer: α = {answer:.3f}** (knee among the {'confirmed points' if confirmation else 'trials'}, "
+                      f"what `sweep.export` writes); {smoothed}.", ""]
     elif smooth_note:
         lines += [f"> Smoothed answer unavailable: {smooth_note}.", ""]
     if confirmation is not None:

@@ -33,6 +33,9 @@ __all__ = [
     "smooth_answer",
 ]
 
+#: A measured spread of exactly zero (a few repeats of a coarse metric that happened to agree)
+#: is not a noiseless objective: the noise sd is floored here, well below any real seed noise.
+NOISE_FLOOR = 1e-4
 #: Below these a curve is not identified: the answer falls back to the trial knee.
 MIN_TRIALS = 5
 MIN_DISTINCT_ALPHAS = 3
@@ -207,9 +210,10 @@ def smooth_answer(
     if len(alphas) < MIN_TRIALS or distinct < MIN_DISTINCT_ALPHAS:
         raise TooFewTrials(f"{len(alphas)} run(s) at {distinct} distinct mono_ratio value(s): a smooth curve needs at "
                            f"least {MIN_TRIALS} runs at {MIN_DISTINCT_ALPHAS} or more values; run more trials")
-    if not np.all(np.isfinite(noise)) or np.any(noise <= 0):
+    if not np.all(np.isfinite(noise)):
         raise TooFewTrials("no measured noise level (no mono_ratio was run with more than one seed): run python -m "
                            "sweep.confirm, whose repeats measure it")
+    noise = np.maximum(noise, NOISE_FLOOR)
     low, high = bounds if bounds is not None else (float(alphas.min()), float(alphas.max()))
     grid = np.linspace(low, high, GRID_POINTS)
     rng = np.random.default_rng(seed)

@@ -28,15 +28,15 @@ def main(argv: list[str] | None = None) -> int:
                         help="choose among the search trials or the confirm study's points (default: confirm when "
                              "python -m sweep.confirm has run, else search)")
     parser.add_argument("--answer", choices=["smoothed", "trial"], default=DEFAULT_ANSWER,
-                        help="smoothed: the knee of curves fitted to every trial, with a 90%% interval; trial: the knee "
-                             f"among the trials (default {DEFAULT_ANSWER})")
+                        help="which is mono_ratio: smoothed (the knee of curves fitted to every run, with a 90%% interval) "
+                             f"or trial (the knee among the trials); the file carries both (default {DEFAULT_ANSWER})")
     args = parser.parse_args(argv)
     setup_logging()
     check_storage_url(args.storage)
     best = export_best_ratio(args.study_name, args.storage, args.out, args.rule, args.min_xling, args.min_same_lang,
                              source=args.source, answer=args.answer)
     names = best.metric_names or ["objective 1", "objective 2"]
-    if best.smoothed is not None:
+    if best.answer == "smoothed" and best.smoothed is not None:
         s = best.smoothed
         print(f"mono_ratio {best.mono_ratio:.4f} ({s.level:.0%} interval {s.interval[0]:.2f}-{s.interval[1]:.2f}; smoothed "
               f"over {s.runs} runs of {s.runs_from}, rule {best.rule}): fitted {names[0]} {best.metrics[names[0]]:.4f}, "
@@ -46,9 +46,13 @@ def main(argv: list[str] | None = None) -> int:
               f"{names[0]} {best.metrics[names[0]]:.4f}, {names[1]} {best.metrics[names[1]]:.4f} -> {args.out}")
     if best.answer_note:
         print(f"note: {best.answer_note}")
-    if best.trial_answer is not None and best.smoothed is not None:
+    if best.answer == "smoothed" and best.trial_answer is not None:
         print(f"trial-based answer: mono_ratio {best.trial_answer.mono_ratio:.4f} (trial {best.trial_answer.trial} of "
               f"{best.trial_answer.study_name})")
+    elif best.smoothed is not None:
+        s = best.smoothed
+        print(f"smoothed over {s.runs} runs of {s.runs_from}: mono_ratio {s.mono_ratio:.2f} ({s.level:.0%} interval "
+              f"{s.interval[0]:.2f}-{s.interval[1]:.2f}); --answer smoothed makes it the answer")
     from sweep._confirm import confirm_progress, load_confirm_study
 
     confirm = load_confirm_study(args.storage, args.study_name)

@@ -120,14 +120,21 @@ def test_confirm_reruns_front_knee_and_anchors_and_export_reads_it(tiny_args: li
     head = "\n".join((folder / "summary.md").read_text().splitlines()[:6])
     assert f"Confirmed answer: α = {data['mono_ratio']:.3f}" in head
     # The confirm study's repeats measure the noise, so search + confirm carry the smoothed answer.
-    smoothed = run_cli("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out)])
+    smoothed = run_cli("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out), "--answer", "smoothed"])
     assert smoothed.returncode == 0, smoothed.stderr
     best = yaml.safe_load(out.read_text())
     assert best["answer"] == "smoothed" and best["smoothed"]["runs_from"] == "search + confirm"
     lo, hi = best["interval"]
     assert 0.0 <= lo <= best["smoothed"]["median"] <= hi <= 1.0 and best["smoothed"]["noise_dof"] > 0
     assert best["trial_answer"]["mono_ratio"] == data["mono_ratio"]
-    assert "Answer: α = " in (folder / "summary.md").read_text().splitlines()[2]
+    first = (folder / "summary.md").read_text().splitlines()[2]
+    assert "Answer: α = " in first and "90 % interval" in first
+    # Without --answer the file holds the trial-based answer and still carries the smoothed one.
+    default = run_cli("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out)])
+    assert default.returncode == 0 and "--answer smoothed makes it the answer" in default.stdout
+    plain = yaml.safe_load(out.read_text())
+    assert plain["answer"] == "trial" and plain["mono_ratio"] == data["mono_ratio"] and plain["interval"] is None
+    assert plain["smoothed"]["interval"] == best["interval"]
     assert "HOLDS" in head or "OVERTURNED" in head
     confirmed = (folder / "confirmed_points.csv").read_text().splitlines()
     assert len(confirmed) == 1 + len(complete)

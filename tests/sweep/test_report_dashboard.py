@@ -32,7 +32,8 @@ def test_report_writes_every_file_and_attaches_images(made_study: tuple[str, str
             assert (folder / file).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     study = optuna.load_study(study_name=name, storage=url)
     trials = pd.read_csv(folder / "trials.csv")
-    assert len(trials) == 5 and set(trials["number"]) == {t.number for t in study.trials}
+    # 5 of the 6 anchor runs completed; the last one is still queued.
+    assert len(trials) == 5 and set(trials["number"]) == {t.number for t in study.trials if t.state.name == "COMPLETE"}
     summary = (folder / "summary.md").read_text()
     assert "**Trial-based answer: mono_ratio α =" in summary and "zero-shot" in summary and "Held-out test split" in summary
     # Anchors with two seeds each measure the noise: the first line is the smoothed answer with its interval.

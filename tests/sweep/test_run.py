@@ -113,7 +113,8 @@ def test_study_made_before_regimes_resumes_and_reports_its_device(tiny_args: lis
 
     url = f"sqlite:///{tmp_path / 'sweep.db'}"
     name = unique_study_name()
-    assert run_cli("sweep.run", ["--trials", "1", "--storage", url, "--study-name", name, *tiny_args]).returncode == 0
+    assert run_cli("sweep.run", ["--trials", "1", "--storage", url, "--study-name", name, "--regime", "proxy",
+                                 *tiny_args]).returncode == 0
     # Rewrite the stored record as version 1 wrote it: no regime, no regime settings, no train-data fingerprint.
     legacy = ("regime", "warmup_ratio", "lr_schedule", "dropout", "train_path", "precision", "train_data_fingerprint")
     engine = storage.make_engine(url)
@@ -123,9 +124,12 @@ def test_study_made_before_regimes_resumes_and_reports_its_device(tiny_args: lis
     with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE sweep_studies SET config_json = ?, identity_json = ? WHERE study_name = ?",
                              (json.dumps(config), json.dumps(identity), name))
-    resumed = run_cli("sweep.run", ["--trials", "3", "--storage", url, "--study-name", name, *tiny_args])
+    # Read as proxy: the README command (today's CPU default) is refused, naming the way to continue it.
+    refused = run_cli("sweep.run", ["--trials", "3", "--storage", url, "--study-name", name, *tiny_args])
+    assert refused.returncode == 2 and "add --regime proxy to continue it" in refused.stderr
+    resumed = run_cli("sweep.run", ["--trials", "3", "--storage", url, "--study-name", name, "--regime", "proxy", *tiny_args])
     assert resumed.returncode == 0, resumed.stderr
-    assert _states(_load(url, name)) == {TrialState.COMPLETE: 3}
+    assert _states(_load(url, name))[TrialState.COMPLETE] == 3
     # A study trained on a GPU and reported on this CPU says where it trained.
     with engine.begin() as conn:
         stored = json.loads(conn.exec_driver_sql("SELECT config_json FROM sweep_studies WHERE study_name = ?", (name,)).scalar_one())
@@ -140,14 +144,15 @@ def test_study_made_before_regimes_resumes_and_reports_its_device(tiny_args: lis
 def test_killed_worker_then_rerun_reaches_target(tiny_args: list[str], tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'sweep.db'}"
     name = unique_study_name()
-    fast_heartbeat = ["--storage", url, "--study-name", name, *tiny_args]
+    # One seed per anchor: the retried trial then runs within --trials 5.
+    fast_heartbeat = ["--storage", url, "--study-name", name, "--anchor-seeds", "1", *tiny_args]
     config = tmp_path / "hb.yaml"
     config.write_text("heartbeat_interval: 1\ngrace_period: 3\n")
     killed = run_cli("sweep.run", ["--trials", "5", "--config", str(config), *fast_heartbeat],
                      env={"SWEEP_FAULT": "during-train:5"})  # dies in the 2nd trial (3 steps each)
     assert killed.returncode == -signal.SIGKILL
     study = _load(url, name)
-    assert _states(study) == {TrialState.COMPLETE: 1, TrialState.RUNNING: 1, TrialState.WAITING: 4}
+    assert _states(study) == {TrialState.COMPLETE: 1, TrialState.RUNNING: 1, TrialState.WAITING: 1}
     completed_before = {t.number: t.values for t in study.trials if t.state == TrialState.COMPLETE}
     time.sleep(4)  # past the grace period: the dead trial is stale
     rerun = run_cli("sweep.run", ["--trials", "5", "--config", str(config), *fast_heartbeat])
