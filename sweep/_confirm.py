@@ -260,11 +260,12 @@ class ConfirmVerdict:
 
 
 def verdict(confirm_study: optuna.Study, rule: str = "knee", min_xling: float | None = None,
-            min_same_lang: float | None = None, search: optuna.Study | None = None) -> ConfirmVerdict:
+            min_same_lang: float | None = None, curves: SmoothAnswer | None = None) -> ConfirmVerdict:
     """The confirmed choice (``rule`` over the confirmed means), the points tied with it, and the search knee's fate.
 
-    With the ``search`` study given, also whether the confirmed means agree with the
-    search's fitted curves (:func:`curves_agreement`).
+    With the search's fitted ``curves`` (:func:`search_curves`, the same curves that
+    chose the smoothed points), also whether the confirmed means agree with them
+    (:func:`curves_agreement`).
 
     Raises:
         ConfigError: the confirm study has no completed point yet.
@@ -276,11 +277,8 @@ def verdict(confirm_study: optuna.Study, rule: str = "knee", min_xling: float | 
     tied = [p for p in points if indistinguishable(chosen, p)]
     knee = next((p for p in points if "knee" in p.kinds), None)
     holds = None if knee is None else knee.trial == chosen.trial or indistinguishable(chosen, knee)
-    curves = None
-    if search is not None:
-        smooth, _, _ = smoothed_answer(search, None, same_settings=False)
-        curves = curves_agreement(points, smooth) if smooth is not None else None
-    return ConfirmVerdict(points, chosen, tied, knee, holds, curves)
+    agreement = curves_agreement(points, curves) if curves is not None else None
+    return ConfirmVerdict(points, chosen, tied, knee, holds, agreement)
 
 
 def indistinguishable(chosen: ConfirmedPoint, other: ConfirmedPoint, n_se: float = 2.0) -> bool:

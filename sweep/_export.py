@@ -235,7 +235,7 @@ def export_best_ratio(
     Raises:
         ConfigError: no such study, no completed trial, or ``confirm`` without a confirm study.
     """
-    from sweep._confirm import INDISTINGUISHABLE_RULE, confirm_progress, load_confirm_study, verdict
+    from sweep._confirm import INDISTINGUISHABLE_RULE, confirm_progress, load_confirm_study, search_curves, verdict
 
     try:
         study = optuna.load_study(study_name=study_name, storage=storage_url)
@@ -265,7 +265,7 @@ def export_best_ratio(
         assert confirm is not None
         confirm_record = storage.get_study_record(engine, confirm.study_name) or {}
         ccfg = config_from_record(confirm_record.get("config", {}), storage=storage_url) if confirm_record else cfg
-        v = verdict(confirm, rule, min_xling, min_same_lang, search=study)
+        v = verdict(confirm, rule, min_xling, min_same_lang, curves=search_curves(study, cfg))
         confirmation = Confirmation(
             study_name=confirm.study_name, regime=ccfg.regime, device=ccfg.device, repeats=ccfg.repeats,
             points=[ConfirmedPointOut(trial=p.trial, mono_ratio=p.mono_ratio, params=p.params, kinds=p.kinds,

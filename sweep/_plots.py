@@ -31,15 +31,16 @@ def _confirmed_errorbars(ax, confirmed: pd.DataFrame | None, x: str | None, y: s
                 ecolor="tab:purple", elinewidth=1, capsize=3, label="confirmed (mean ± std)", zorder=6)
 
 
-def plot_curve(alphas: np.ndarray, values: np.ndarray, smooth, column: int, name: str, out: Path) -> Path:  # type: ignore[no-untyped-def]
-    """One objective against α: every run as a dot, the posterior mean with its band, the answer and its interval."""
+def plot_curve(smooth, column: int, name: str, out: Path) -> Path:  # type: ignore[no-untyped-def]
+    """One objective against α: every run fitted as a dot, the posterior mean with its band, the answer and its interval."""
     fig, ax = plt.subplots(figsize=(6.4, 4.0))
     lo, hi = smooth.interval
     ax.axvspan(lo, hi, color="tab:orange", alpha=0.15, label=f"answer's {smooth.level:.0%} interval {lo:.2f}–{hi:.2f}")
     ax.fill_between(smooth.grid, smooth.lower[:, column], smooth.upper[:, column], color="tab:blue", alpha=0.2,
                     label=f"posterior {smooth.level:.0%} band")
     ax.plot(smooth.grid, smooth.mean[:, column], color="tab:blue", lw=1.6, label="posterior mean")
-    ax.scatter(alphas, values[:, column], s=14, color="black", alpha=0.7, label=f"runs ({len(alphas)})", zorder=4)
+    ax.scatter(smooth.alphas, smooth.values[:, column], s=14, color="black", alpha=0.7, label=f"runs ({len(smooth.alphas)})",
+               zorder=4)
     ax.axvline(smooth.mono_ratio, color="tab:orange", lw=1.6, label=f"answer α = {smooth.mono_ratio:.2f}")
     ax.set_xlabel("mono_ratio α")
     ax.set_ylabel(name)

@@ -14,9 +14,16 @@ from safetensors.torch import load_file
 
 import storage
 from objectives import ConfigError, WorkspacePool, evaluate_encoder
-from sweep._answer import same_training, smoothed_answer, study_runs
+from sweep._answer import same_training, smoothed_answer
 from sweep._config import SweepConfig, config_from_record
-from sweep._confirm import INDISTINGUISHABLE_RULE, ConfirmVerdict, confirm_progress, load_confirm_study, verdict
+from sweep._confirm import (
+    INDISTINGUISHABLE_RULE,
+    ConfirmVerdict,
+    confirm_progress,
+    load_confirm_study,
+    search_curves,
+    verdict,
+)
 from sweep._export import DEFAULT_ANSWER, choose_trial, finite_complete, pareto_front
 from sweep._plots import plot_bias, plot_curve, plot_heatmap, plot_metrics_vs_alpha, plot_pareto
 from sweep._runner import WEIGHTS_FILE, artifacts_dir
@@ -110,7 +117,7 @@ def write_report(cfg: SweepConfig, out_root: Path, command: str, with_test: bool
     xkey = "xling_map" if cfg.xling_metric == "mul_map" else "cr_map"
     base_pt = (base.get("same_lang_p@k") or math.nan, base.get(xkey) or math.nan)
     confirm = load_confirm_study(cfg.storage, cfg.study_name)
-    confirmation = _confirmation(cfg, confirm, engine, with_test)
+    confirmation = _confirmation(cfg, study, confirm, engine, with_test)
     confirmed = confirmation.frame if confirmation is not None else None
     space = cfg.search_space["mono_ratio"]
     smooth, runs_from, smooth_note = smoothed_answer(
@@ -127,13 +134,8 @@ def write_report(cfg: SweepConfig, out_root: Path, command: str, with_test: bool
         plot_bias(frame, base.get("language_bias"), folder / "language_bias_vs_alpha.png"),
     ]
     if smooth is not None:
-        parts = [study_runs(study.get_trials(deepcopy=False))] if runs_from != "confirm (its own regime)" else []
-        if confirmation is not None and confirm is not None:
-            parts.append(study_runs(confirm.get_trials(deepcopy=False)))
-        run_alphas = np.concatenate([p[0] for p in parts])
-        run_values = np.concatenate([p[1] for p in parts])
         for j, name in enumerate(names[:2]):
-            files.append(plot_curve(run_alphas, run_values, smooth, j, name, folder / f"curve_{j + 1}_vs_alpha.png"))
+            files.append(plot_curve(smooth, j, name, folder / f"curve_{j + 1}_vs_alpha.png"))
     cells = storage.metric_cells(engine, cfg.study_name, split=cfg.eval_split)
     languages = sorted(set(cells["query_lang"].dropna()), key=list(cells["query_lang"].dropna()).index)
     chosen_m = _cr_matrix(cells[(cells.trial_number == chosen.number) & (cells.repeat == 0)], languages)
@@ -203,7 +205,7 @@ class _Confirmation:
         return out + [""]
 
 
-def _confirmation(cfg: SweepConfig, confirm: optuna.Study | None, engine,  # type: ignore[no-untyped-def]
+def _confirmation(cfg: SweepConfig, study: optuna.Study, confirm: optuna.Study | None, engine,  # type: ignore[no-untyped-def]
                   with_test: bool) -> _Confirmation | None:
     """What the report shows of ``confirm``, ``cfg``'s confirm study; None when there is none or
     it is not finished (the summary then says how far it got)."""
@@ -216,8 +218,7 @@ def _confirmation(cfg: SweepConfig, confirm: optuna.Study | None, engine,  # typ
     if record is None:
         return None
     ccfg = config_from_record(record["config"], storage=cfg.storage, device=cfg.device)
-    search = optuna.load_study(study_name=cfg.study_name, storage=cfg.storage)
-    v = verdict(confirm, search=search)
+    v = verdict(confirm, curves=search_curves(study, cfg))
     frame = pd.DataFrame([{"trial": p.trial, "mono_ratio": p.mono_ratio, "kinds": ",".join(p.kinds),
                            "obj1": p.means[0], "obj1_sd": p.stds[0], "obj2": p.means[1], "obj2_sd": p.stds[1],
                            "repeats": p.repeats, "tied_with_chosen": p in v.tied, "chosen": p.trial == v.chosen.trial}

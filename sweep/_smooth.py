@@ -68,6 +68,7 @@ class SmoothAnswer:
         grid: the α grid; ``mean``/``lower``/``upper`` are (grid, 2) posterior mean and
             ``level`` band per objective; ``on_front`` the probability per grid α.
         predicted: posterior mean of both objectives at ``mono_ratio``.
+        alphas, values: the runs the curves were fitted on ((n,) and (n, 2)).
     """
 
     mono_ratio: float
@@ -85,6 +86,8 @@ class SmoothAnswer:
     lower: np.ndarray = field(repr=False, default_factory=lambda: np.empty((0, 2)))
     upper: np.ndarray = field(repr=False, default_factory=lambda: np.empty((0, 2)))
     sd: np.ndarray = field(repr=False, default_factory=lambda: np.empty((0, 2)))
+    alphas: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
+    values: np.ndarray = field(repr=False, default_factory=lambda: np.empty((0, 2)))
     on_front: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
 
     def at(self, alpha: float) -> tuple[np.ndarray, np.ndarray]:
@@ -247,7 +250,7 @@ def smooth_answer(
         median=float(np.median(knees)), front_alphas=(float(front.min()), float(front.max())) if len(front) else None,
         noise_sd=(float(noise[0]), float(noise[1])), noise_dof=int(noise_dof), length_scales=(scales[0], scales[1]),
         n_trials=len(alphas), predicted=(float(mean[pick, 0]), float(mean[pick, 1])), level=level, grid=grid,
-        mean=mean, lower=mean - z * sd, upper=mean + z * sd, sd=sd, on_front=on_front,
+        mean=mean, lower=mean - z * sd, upper=mean + z * sd, sd=sd, alphas=alphas, values=values, on_front=on_front,
     )
 
 

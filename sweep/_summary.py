@@ -87,10 +87,11 @@ def summary_text(study: optuna.Study, engine: Engine, cfg: SweepConfig) -> str:
 
 
 def _confirm_lines(study: optuna.Study, cfg: SweepConfig) -> list[str]:
-    from sweep._confirm import verdict
+    from sweep._confirm import search_curves, verdict
 
+    # The confirm study keeps the search's search space, so cfg bounds the search's curves alike.
     search = optuna.load_study(study_name=cfg.confirms, storage=cfg.storage) if cfg.confirms else None
-    v = verdict(study, search=search)
+    v = verdict(study, curves=search_curves(search, cfg) if search is not None else None)
     n1, n2 = cfg.metric_names
     lines = [f"confirmed points of {cfg.confirms} (mean ± sample std over {cfg.repeats} seed(s)):",
              f"  {'mono_ratio':>10}  {n1:>20}  {n2:>20}  kinds"]
