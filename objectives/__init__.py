@@ -13,13 +13,13 @@ free of the ML stack.
 from importlib import import_module
 from typing import Any
 
-from objectives._errors import ConfigError, DataError, ModelError, StorageError, SweepError, TrialsFailedError
+from objectives.errors import ConfigError, DataError, ModelError, StorageError, SweepError, TrialsFailedError
 
 _LAZY = {
     "DEFAULT_MODEL": "objectives._config",
     "TrialConfig": "objectives._config",
     "evaluate": "objectives._evaluate",
-    "file_lock": "objectives._filelock",
+    "file_lock": "objectives.filelock",
     "TrainingDiverged": "objectives._train",
     "fine_tune": "objectives._train",
     "TrialResult": "objectives._trial",

@@ -25,9 +25,9 @@ from torch import nn
 from tqdm.auto import tqdm
 from transformers.masking_utils import create_bidirectional_mask
 
-from objectives._faults import fault_point
-from objectives._filelock import file_lock
 from objectives.encoder import pad_batch
+from objectives.faults import fault_point
+from objectives.filelock import file_lock
 
 __all__ = ["ActivationCache", "bottom_forward", "build_activation_cache", "cache_key"]
 

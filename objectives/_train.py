@@ -8,7 +8,7 @@ from collections.abc import Callable
 import torch
 from transformers import get_constant_schedule_with_warmup, get_linear_schedule_with_warmup
 
-from objectives._faults import fault_active, fault_point
+from objectives.faults import fault_active, fault_point
 from objectives.losses import info_nce_loss
 from objectives.regimes import TrialEncoder, autocast
 from objectives.samplers import HybridBatchSampler

@@ -14,9 +14,9 @@ import torch
 
 from objectives._activations import ActivationCache, build_activation_cache, cache_key
 from objectives._config import TrialConfig
-from objectives._errors import ConfigError
 from objectives.data import LareqaData, assign_splits, load_data, split_qids
 from objectives.encoder import Encoder, load_encoder
+from objectives.errors import ConfigError
 from objectives.regimes import CachedEncoder, ForwardEncoder, TrialEncoder
 from objectives.samplers import TrainItem
 

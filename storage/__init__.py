@@ -1,18 +1,14 @@
 """Side tables beside the Optuna study: metric cells, timings, baseline, provenance.
 
 They live in the study's own database (SQLite or PostgreSQL), in tables prefixed
-``sweep_``, with their schema versioned by Alembic.
+``sweep_``, with their schema versioned by Alembic. The package also owns what every
+command needs before it touches a database: URL checks, masked URLs, and the locks
+that serialise a study's workers. It imports SQLAlchemy, Alembic and pandas, never
+the ML stack (torch, transformers) and no private module of another package.
 """
 
-from storage._engine import (
-    check_reachable,
-    engine_kwargs,
-    ensure_schema,
-    make_engine,
-    mask_url,
-    missing_driver_error,
-    session_scope,
-)
+from storage._engine import check_reachable, engine_kwargs, ensure_schema, make_engine, session_scope
+from storage._locks import admission, sqlite_file_lock
 from storage._models import AdmissionLock, MetricCell, StudyRecord, TimingRecord
 from storage._repository import (
     Cell,
@@ -28,18 +24,22 @@ from storage._repository import (
     write_eval_cells,
     write_trial_rows,
 )
+from storage._urls import check_storage_url, first_line, mask_url, missing_driver_error
 
 __all__ = [
     "AdmissionLock",
     "Cell",
+    "admission",
     "MetricCell",
     "StudyRecord",
     "TimingRecord",
     "baseline_cells",
     "check_reachable",
+    "check_storage_url",
     "delete_study_rows",
     "engine_kwargs",
     "ensure_schema",
+    "first_line",
     "get_study_record",
     "has_baseline",
     "make_engine",
@@ -49,6 +49,7 @@ __all__ = [
     "purge_orphans",
     "save_study_record",
     "session_scope",
+    "sqlite_file_lock",
     "timings",
     "write_baseline",
     "write_eval_cells",

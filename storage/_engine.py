@@ -15,9 +15,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from objectives._errors import StorageError
+from objectives.errors import StorageError
+from storage._urls import mask_url, missing_driver_error
 
-__all__ = ["SQLITE_TIMEOUT_S", "check_reachable", "ensure_schema", "make_engine", "mask_url", "missing_driver_error", "session_scope"]
+__all__ = ["SQLITE_TIMEOUT_S", "check_reachable", "engine_kwargs", "ensure_schema", "make_engine", "session_scope"]
 
 _log = logging.getLogger(__name__)
 
@@ -25,38 +26,11 @@ _log = logging.getLogger(__name__)
 SQLITE_TIMEOUT_S = 120
 
 
-def mask_url(url: str) -> str:
-    """The URL with any password replaced by ``***`` (safe to print or export)."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
-
-
 def engine_kwargs(url: str) -> dict[str, object]:
     """Engine options shared by our engine and Optuna's ``RDBStorage``."""
     if make_url(url).get_backend_name() == "sqlite":
         return {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
     return {"pool_pre_ping": True}
-
-
-#: Python module of a database driver -> what to ``pip install`` for it.
-_DRIVER_PACKAGES = {
-    "psycopg": "psycopg[binary]", "psycopg2": "psycopg2-binary", "asyncpg": "asyncpg", "pg8000": "pg8000",
-    "MySQLdb": "mysqlclient", "pymysql": "PyMySQL", "mysql": "mysql-connector-python", "oracledb": "oracledb",
-    "pyodbc": "pyodbc", "pymssql": "pymssql",
-}
-
-
-def missing_driver_error(url: str, error: ImportError) -> StorageError:
-    """One line naming the driver a storage URL needs and the package that provides it."""
-    module = (error.name or "").split(".")[0]
-    package = _DRIVER_PACKAGES.get(module, module or "the database driver")
-    backend = make_url(url).get_backend_name()
-    return StorageError(
-        f"storage {mask_url(url)} needs the {backend} driver {module or '?'}, which is not installed: "
-        f"pip install '{package}' (or pick another driver in the URL, e.g. {backend}+<driver>://...)"
-    )
 
 
 def make_engine(url: str) -> Engine:

@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine, delete, select, text
 
-from objectives._faults import fault_point
+from objectives.faults import fault_point
 from storage._engine import session_scope
 from storage._models import AdmissionLock, MetricCell, StudyRecord, TimingRecord
 

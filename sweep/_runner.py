@@ -38,8 +38,6 @@ from sweep._heartbeat import Heartbeat
 from sweep._provenance import code_version, package_versions
 from sweep._study import (
     MAX_TRIES_PER_POINT,
-    admission,
-    check_storage_url,
     make_rdb_storage,
     make_sampler,
     open_study,
@@ -81,7 +79,7 @@ def run_study(cfg: SweepConfig, *, worker_id: int | None = None, progress: bool 
         SweepError: bad config, data, model or storage (nothing stored is touched).
     """
     # Validate everything before writing anything: storage reachable, data and model load.
-    check_storage_url(cfg.storage)
+    storage.check_storage_url(cfg.storage)
     engine = storage.make_engine(cfg.storage)
     storage.check_reachable(engine)
     workspaces = WorkspacePool(progress)
@@ -95,7 +93,7 @@ def run_study(cfg: SweepConfig, *, worker_id: int | None = None, progress: bool 
     provenance = {"model_fingerprint": ws.encoder.fingerprint, "data_fingerprint": ws.data.fingerprint,
                   "code_version": code_version(), "packages": package_versions()}
     study = open_study(cfg, rdb, engine, identity, provenance)
-    with admission(engine, cfg.study_name):
+    with storage.admission(engine, cfg.study_name):
         # Every process that joins gets its own id (0 for the first), so concurrent
         # workers seed their samplers differently and do not draw the same alpha.
         started = int(study.user_attrs.get("workers_started", 0))
@@ -188,7 +186,7 @@ def _ensure_baseline(study: optuna.Study, engine: Engine, ws: Workspace, cfg: Sw
     A confirm study with the search's encoder and path copies the search's baseline.
     """
     source = _baseline_source(cfg, search_record, ws)
-    with admission(engine, cfg.study_name):
+    with storage.admission(engine, cfg.study_name):
         for split in ("dev", "test"):
             if storage.has_baseline(engine, cfg.study_name, split):
                 continue
@@ -226,7 +224,7 @@ class _WorkerLoop:
             self.bar.close()
 
     def _admit(self) -> tuple[optuna.Trial | None, bool, float]:
-        with admission(self.engine, self.cfg.study_name):
+        with storage.admission(self.engine, self.cfg.study_name):
             fail_stale_trials(self.study)
             trials = self.study.get_trials(deepcopy=False)
             complete = sum(t.state == TrialState.COMPLETE for t in trials)

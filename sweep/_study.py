@@ -1,48 +1,27 @@
-"""Open or create the Optuna study, with heartbeats, anchors and the admission lock."""
+"""Open or create the Optuna study: its RDB storage with heartbeats, samplers, anchors and fixed points."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import optuna
 from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback
 from optuna.trial import TrialState
-from sqlalchemy import Engine, select, text
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 import storage
-from objectives import ConfigError, StorageError, file_lock
+from objectives.errors import ConfigError, StorageError
 from sweep._config import SweepConfig, with_legacy_defaults
 
-__all__ = ["MAX_TRIES_PER_POINT", "admission", "check_storage_url", "enqueue_point", "make_rdb_storage", "make_sampler", "open_study",
-           "requeue_missing_points", "worker_seed"]
+__all__ = ["MAX_TRIES_PER_POINT", "enqueue_point", "make_rdb_storage", "make_sampler", "open_study", "requeue_missing_points",
+           "worker_seed"]
 
 _log = logging.getLogger(__name__)
-
-
-def check_storage_url(url: str) -> None:
-    """Refuse journal files and malformed URLs up front, with the fix."""
-    lowered = url.lower()
-    if lowered.endswith((".log", ".jsonl", ".journal")) or "journal" in lowered.split(":", 1)[0]:
-        raise StorageError(
-            f"storage {url!r} looks like an Optuna journal file: xling-sweep needs RDB storage "
-            "(heartbeats and its own tables); use e.g. sqlite:///sweep.db or postgresql://host/db"
-        )
-    try:
-        make_url(url)
-    except (ArgumentError, ValueError):
-        raise StorageError(
-            f"invalid storage URL {url!r}: use a SQLAlchemy URL such as sqlite:///sweep.db or postgresql://user@host/db"
-        ) from None
 
 
 def make_rdb_storage(cfg: SweepConfig, retries: int = 5) -> RDBStorage:
@@ -52,10 +31,10 @@ def make_rdb_storage(cfg: SweepConfig, retries: int = 5) -> RDBStorage:
     SQLite the creation runs under the file lock beside the database; elsewhere the
     loser of the race retries and then finds them.
     """
-    check_storage_url(cfg.storage)
+    storage.check_storage_url(cfg.storage)
     for attempt in range(retries):
         try:
-            with _sqlite_file_lock(cfg.storage):
+            with storage.sqlite_file_lock(cfg.storage):
                 return RDBStorage(
                     cfg.storage,
                     engine_kwargs=storage.engine_kwargs(cfg.storage),
@@ -68,14 +47,14 @@ def make_rdb_storage(cfg: SweepConfig, retries: int = 5) -> RDBStorage:
                 time.sleep(0.5 * (attempt + 1))
                 continue
             raise StorageError(
-                f"cannot open storage {storage.mask_url(cfg.storage)}: {_first_line(e)}; "
+                f"cannot open storage {storage.mask_url(cfg.storage)}: {storage.first_line(e)}; "
                 "check the URL and that the database is running"
             ) from None
         except ImportError as e:
             raise storage.missing_driver_error(cfg.storage, e) from None
         except ValueError as e:
             raise StorageError(
-                f"cannot open storage {storage.mask_url(cfg.storage)}: {_first_line(e)}; check the URL"
+                f"cannot open storage {storage.mask_url(cfg.storage)}: {storage.first_line(e)}; check the URL"
             ) from None
     raise AssertionError("unreachable")
 
@@ -85,50 +64,6 @@ def _is_creation_race(e: SQLAlchemyError) -> bool:
     return isinstance(e, IntegrityError) or any(
         s in message for s in ("already exists", "unique constraint", "duplicate key", "database is locked")
     )
-
-
-@contextmanager
-def _sqlite_file_lock(url: str | URL) -> Iterator[None]:
-    """flock beside a SQLite database file; no-op for other backends and in-memory SQLite."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        yield
-        return
-    with file_lock(Path(f"{parsed.database}.sweep-lock")):
-        yield
-
-
-def _first_line(e: BaseException) -> str:
-    text_ = str(getattr(e, "orig", None) or e).strip()
-    return text_.splitlines()[0] if text_ else type(e).__name__
-
-
-@contextmanager
-def admission(engine: Engine, study_name: str) -> Iterator[None]:
-    """Serialise trial admission and study creation among all workers of a study.
-
-    SQLite is local, so a file lock beside the database serves every process using it
-    (holding a SQLite write transaction would block Optuna's own connection).
-    PostgreSQL takes a transaction-scoped advisory lock; other databases lock the
-    study's row with ``SELECT ... FOR UPDATE``.
-    """
-    dialect = engine.dialect.name
-    if dialect == "sqlite":
-        with _sqlite_file_lock(engine.url):
-            yield
-        return
-    key = int.from_bytes(hashlib.sha256(study_name.encode()).digest()[:8], "big", signed=True)
-    with engine.begin() as conn:
-        if dialect == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
-        else:
-            try:
-                with conn.begin_nested():
-                    conn.execute(storage.AdmissionLock.__table__.insert().values(study_name=study_name))
-            except IntegrityError:
-                pass
-            conn.execute(select(storage.AdmissionLock).where(storage.AdmissionLock.study_name == study_name).with_for_update())
-        yield
 
 
 def enqueue_point(study: optuna.Study, cfg: SweepConfig, index: int) -> None:
@@ -205,7 +140,7 @@ def open_study(
         ConfigError: the stored study was made with a different identity.
     """
     sampler = make_sampler(cfg, 0)
-    with admission(engine, cfg.study_name):
+    with storage.admission(engine, cfg.study_name):
         names = optuna.get_all_study_names(rdb)
         if cfg.study_name in names:
             record = storage.get_study_record(engine, cfg.study_name)

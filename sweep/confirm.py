@@ -10,7 +10,6 @@ import optuna
 import storage
 from sweep._cli import main_guard, setup_logging
 from sweep._config import DEFAULT_STUDY_NAME, config_from_record
-from sweep._study import check_storage_url
 from sweep.run import default_threads, spawn_workers
 
 __all__ = ["build_parser", "main"]
@@ -63,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         raise ConfigError(f"--top must be at least 1, got {args.top}")
     if args.workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}")
-    check_storage_url(args.storage)
+    storage.check_storage_url(args.storage)
     record = search_record(args.storage, args.study_name)
     search = config_from_record(record["config"], storage=args.storage, device="cpu")
     if search.confirms is not None:

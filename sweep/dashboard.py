@@ -8,7 +8,6 @@ import sys
 import storage
 from sweep._cli import main_guard, setup_logging
 from sweep._config import DEFAULT_STUDY_NAME, config_from_record
-from sweep._study import check_storage_url
 
 __all__ = ["main", "make_app"]
 
@@ -39,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8080)
     args = parser.parse_args(argv)
     setup_logging()
-    check_storage_url(args.storage)
+    storage.check_storage_url(args.storage)
     from optuna_dashboard import run_server
 
     print(f"optuna-dashboard on http://{args.host}:{args.port}/ for {storage.mask_url(args.storage)} (Ctrl-C to stop)", flush=True)

@@ -6,10 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
+import storage
 from sweep._cli import main_guard, setup_logging
 from sweep._config import DEFAULT_STUDY_NAME
 from sweep._export import DEFAULT_ANSWER, export_best_ratio
-from sweep._study import check_storage_url
 
 __all__ = ["main"]
 
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
                              f"or trial (the knee among the trials); the file carries both (default {DEFAULT_ANSWER})")
     args = parser.parse_args(argv)
     setup_logging()
-    check_storage_url(args.storage)
+    storage.check_storage_url(args.storage)
     best = export_best_ratio(args.study_name, args.storage, args.out, args.rule, args.min_xling, args.min_same_lang,
                              source=args.source, answer=args.answer)
     names = best.metric_names or ["objective 1", "objective 2"]

@@ -10,7 +10,6 @@ from pathlib import Path
 import storage
 from sweep._cli import main_guard, setup_logging
 from sweep._config import DEFAULT_STUDY_NAME, config_from_record
-from sweep._study import check_storage_url
 
 __all__ = ["main"]
 
@@ -25,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-command", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     setup_logging()
-    check_storage_url(args.storage)
+    storage.check_storage_url(args.storage)
     engine = storage.make_engine(args.storage)
     storage.ensure_schema(engine)
     record = storage.get_study_record(engine, args.study_name)

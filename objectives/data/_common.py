@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from objectives._errors import DataError
+from objectives.errors import DataError
 
 __all__ = ["article_groups", "isolated_language", "pick_languages"]
 

@@ -30,7 +30,7 @@ from http.client import HTTPException
 from pathlib import Path
 from types import MappingProxyType
 
-from objectives._errors import DataError
+from objectives.errors import DataError
 
 __all__ = [
     "DEFAULT_DATA_URL",

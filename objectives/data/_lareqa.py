@@ -18,8 +18,8 @@ from typing import Any
 
 import datasets
 
-from objectives._errors import DataError
 from objectives.data._common import article_groups, isolated_language, pick_languages
+from objectives.errors import DataError
 
 __all__ = ["LareqaData", "load_lareqa", "available_languages"]
 

@@ -27,10 +27,10 @@ from typing import Any
 
 import datasets
 
-from objectives._errors import DataError
 from objectives.data._common import article_groups, isolated_language, pick_languages
 from objectives.data._fetch import sha256_file
 from objectives.data._lareqa import LareqaData
+from objectives.errors import DataError
 
 __all__ = ["PAIRS_SUFFIXES", "SAVED_MARKERS", "add_distractors", "is_pairs_source", "load_pairs"]
 

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from objectives._errors import ConfigError
 from objectives.data._lareqa import LareqaData
+from objectives.errors import ConfigError
 
 __all__ = ["SPLITS", "assign_splits", "split_qids"]
 

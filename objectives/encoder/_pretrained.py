@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from objectives._errors import ModelError
+from objectives.errors import ModelError
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -88,7 +88,7 @@ def load_pretrained(
         ``(model, tokenizer)``; a pooler missing from the checkpoint is removed.
 
     Raises:
-        objectives._errors.ModelError: Nothing loadable at ``path``, or no tokenizer there.
+        objectives.errors.ModelError: Nothing loadable at ``path``, or no tokenizer there.
     """
     from transformers import AutoModel, AutoTokenizer
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from objectives._errors import ConfigError, ModelError
 from objectives.encoder import Encoder, load_encoder, mean_pool, model_fingerprint
+from objectives.errors import ConfigError, ModelError
 from tests.conftest import _sample_texts, build_tiny_model
 
 TEXTS = [

@@ -1,0 +1,63 @@
+"""Storage URLs: checked before anything connects, and printed with any password masked."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from objectives.errors import StorageError
+
+__all__ = ["check_storage_url", "first_line", "mask_url", "missing_driver_error"]
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ``***`` (safe to print or export)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def check_storage_url(url: str) -> None:
+    """Refuse journal files and malformed URLs up front, with the fix.
+
+    Raises:
+        StorageError: an Optuna journal file, or not a SQLAlchemy URL.
+    """
+    lowered = url.lower()
+    if lowered.endswith((".log", ".jsonl", ".journal")) or "journal" in lowered.split(":", 1)[0]:
+        raise StorageError(
+            f"storage {url!r} looks like an Optuna journal file: xling-sweep needs RDB storage "
+            "(heartbeats and its own tables); use e.g. sqlite:///sweep.db or postgresql://host/db"
+        )
+    try:
+        make_url(url)
+    except (ArgumentError, ValueError):
+        raise StorageError(
+            f"invalid storage URL {url!r}: use a SQLAlchemy URL such as sqlite:///sweep.db or postgresql://user@host/db"
+        ) from None
+
+
+#: Python module of a database driver -> what to ``pip install`` for it.
+_DRIVER_PACKAGES = {
+    "psycopg": "psycopg[binary]", "psycopg2": "psycopg2-binary", "asyncpg": "asyncpg", "pg8000": "pg8000",
+    "MySQLdb": "mysqlclient", "pymysql": "PyMySQL", "mysql": "mysql-connector-python", "oracledb": "oracledb",
+    "pyodbc": "pyodbc", "pymssql": "pymssql",
+}
+
+
+def missing_driver_error(url: str, error: ImportError) -> StorageError:
+    """One line naming the driver a storage URL needs and the package that provides it."""
+    module = (error.name or "").split(".")[0]
+    package = _DRIVER_PACKAGES.get(module, module or "the database driver")
+    backend = make_url(url).get_backend_name()
+    return StorageError(
+        f"storage {mask_url(url)} needs the {backend} driver {module or '?'}, which is not installed: "
+        f"pip install '{package}' (or pick another driver in the URL, e.g. {backend}+<driver>://...)"
+    )
+
+
+def first_line(e: BaseException) -> str:
+    """The first line of a database error (the driver's own message when there is one), for one-line errors."""
+    text = str(getattr(e, "orig", None) or e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
