@@ -12,8 +12,8 @@ budget), every run = truth(α) + Gaussian noise at the measured std. The first 1
 20 trials of a 40-trial study are exactly a 10- and a 20-trial study, so one study
 serves all three budgets. For each budget:
 
-- trial knee: the export's rule on the trials (``sweep._export.choose_trial``);
-- smoothed: ``sweep._smooth.smooth_answer`` with the noise measured from the anchors'
+- trial knee: the export's rule on the trials (``sweep.choose_trial``);
+- smoothed: ``sweep.smooth_answer`` with the noise measured from the anchors'
   repeats (as a search study without a confirm stage has it), its 90 % interval.
 
 Reports, per budget and method: median and 90th percentile of |α̂ − α*|, and the
@@ -42,8 +42,7 @@ sys.path.insert(0, str(REPO))
 import optuna  # noqa: E402
 from scipy.interpolate import PchipInterpolator  # noqa: E402
 
-from sweep._export import choose_trial  # noqa: E402
-from sweep._smooth import GRID_POINTS, TooFewTrials, choose_index, noise_from_repeats, smooth_answer  # noqa: E402
+from sweep import GRID_POINTS, TooFewTrials, choose_index, choose_trial, noise_from_repeats, smooth_answer  # noqa: E402
 
 BUDGETS = (10, 20, 40)
 ANCHORS = (0.0, 0.5, 1.0)

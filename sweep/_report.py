@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 import optuna
 import pandas as pd
-from optuna.artifacts import FileSystemArtifactStore, upload_artifact
+from optuna.artifacts import upload_artifact
 from safetensors.torch import load_file
 
 import storage
 from objectives import ConfigError, WorkspacePool, evaluate_encoder
 from sweep._answer import same_training, smoothed_answer
+from sweep._artifacts import artifact_store_for, weights_path
 from sweep._config import SweepConfig, config_from_record
 from sweep._confirm import (
     INDISTINGUISHABLE_RULE,
@@ -24,12 +25,12 @@ from sweep._confirm import (
     search_curves,
     verdict,
 )
-from sweep._export import DEFAULT_ANSWER, choose_trial, finite_complete, pareto_front
+from sweep._export import DEFAULT_ANSWER
+from sweep._pareto import choose_trial, finite_complete, pareto_front
 from sweep._plots import plot_bias, plot_curve, plot_heatmap, plot_metrics_vs_alpha, plot_pareto
-from sweep._runner import WEIGHTS_FILE, artifacts_dir
 from sweep._summary import regime_fidelity, regime_line, regime_warning
 
-__all__ = ["ReportResult", "write_report", "artifact_store_for"]
+__all__ = ["ReportResult", "write_report"]
 
 
 @dataclass
@@ -38,13 +39,6 @@ class ReportResult:
     files: list[Path]
     chosen: int
     test: pd.DataFrame
-
-
-def artifact_store_for(cfg: SweepConfig) -> FileSystemArtifactStore:
-    """The dashboard artifact store of a study (beside its trial weights)."""
-    base = artifacts_dir(cfg) / "dashboard-artifacts"
-    base.mkdir(parents=True, exist_ok=True)
-    return FileSystemArtifactStore(base_path=str(base))
 
 
 def _trials_frame(trials: list[optuna.trial.FrozenTrial]) -> pd.DataFrame:
@@ -68,7 +62,7 @@ def _test_results(cfg: SweepConfig, study: optuna.Study, engine, front: list[opt
     """Re-evaluate the given trials' saved weights on the held-out test split (on ``cfg``'s device)."""
     rows = []
     for t in front:
-        weights = artifacts_dir(cfg) / f"trial-{t.number}" / WEIGHTS_FILE
+        weights = weights_path(cfg, t.number)
         if not weights.exists():
             continue
         ws = pool(cfg.trial_config(**{k: v for k, v in t.params.items() if k != "mono_ratio"}))

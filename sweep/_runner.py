@@ -5,19 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
-import os
-import shutil
 import time
 import traceback
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import optuna
 from optuna.storages import RDBStorage, fail_stale_trials
 from optuna.trial import TrialState
-from safetensors.torch import save_file
 from sqlalchemy import Engine
 from tqdm.auto import tqdm
 
@@ -33,7 +29,9 @@ from objectives import (
     zero_shot,
 )
 from objectives.objective import ParamSpec, TrialOutcome, objective_values, run_optuna_trial
-from sweep._config import SEARCHABLE, SweepConfig, config_from_record
+from sweep._artifacts import prune_weights, save_weights
+from sweep._config import SEARCHABLE, SweepConfig
+from sweep._confirm import baseline_source, check_confirm_inputs
 from sweep._heartbeat import Heartbeat
 from sweep._provenance import code_version, package_versions
 from sweep._study import (
@@ -45,24 +43,12 @@ from sweep._study import (
 )
 from sweep._summary import print_summary
 
-__all__ = ["WEIGHTS_FILE", "artifacts_dir", "run_study"]
-
-#: Each trial's trained layers, in ``<artifacts>/trial-<n>/``.
-WEIGHTS_FILE = "top_layers.safetensors"
+__all__ = ["run_study"]
 
 _log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
 # We run heartbeats ourselves around ask/tell (sweep._heartbeat); Optuna's hint assumes optimize().
 warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
-
-
-def artifacts_dir(cfg: SweepConfig) -> Path:
-    """Where trial weights and report images go: beside a SQLite file, else ./sweep-artifacts."""
-    if cfg.artifacts_dir:
-        return Path(cfg.artifacts_dir) / cfg.study_name
-    db = storage.make_engine(cfg.storage).url.database if cfg.storage.startswith("sqlite") else None
-    base = Path(db).resolve().parent if db and db != ":memory:" else Path.cwd()
-    return base / "sweep-artifacts" / cfg.study_name
 
 
 def _space(cfg: SweepConfig) -> dict[str, ParamSpec]:
@@ -87,7 +73,7 @@ def run_study(cfg: SweepConfig, *, worker_id: int | None = None, progress: bool 
     _check_cross_lingual(cfg, ws)
     rdb = make_rdb_storage(cfg)
     storage.ensure_schema(engine)
-    search_record = _check_confirm_inputs(cfg, engine, ws) if cfg.confirms is not None else None
+    search_record = check_confirm_inputs(cfg, engine, ws) if cfg.confirms is not None else None
     identity = {**cfg.identity(), "data_fingerprint": ws.data.fingerprint, "model_fingerprint": ws.encoder.fingerprint,
                 "train_data_fingerprint": ws.train_fingerprint}
     provenance = {"model_fingerprint": ws.encoder.fingerprint, "data_fingerprint": ws.data.fingerprint,
@@ -106,7 +92,7 @@ def run_study(cfg: SweepConfig, *, worker_id: int | None = None, progress: bool 
     _ensure_baseline(study, engine, ws, cfg, search_record)
     loop = _WorkerLoop(cfg, study, rdb, engine, workspaces, progress)
     loop.run()
-    _prune_weights(study, cfg)
+    prune_weights(study, cfg)
     if progress:
         print_summary(study, engine, cfg)
     return study
@@ -131,61 +117,13 @@ def _check_cross_lingual(cfg: SweepConfig, ws: Workspace) -> None:
         )
 
 
-#: How far a confirm study's zero-shot objectives may differ from its search's when its
-#: model is a copy from elsewhere (the fidelity rule's tolerance for a rebuilt encoder).
-MODEL_COPY_TOLERANCE = 0.002
-
-
-def _check_confirm_inputs(cfg: SweepConfig, engine: Engine, ws: Workspace) -> dict[str, Any]:
-    """A confirm study must train on the search's data with the search's encoder (checked before writing).
-
-    The data must have the same fingerprint. A model given from elsewhere (``--model``,
-    e.g. a copy rebuilt on a GPU machine) may differ in bytes, but its zero-shot dev
-    objectives must match the search's baseline within :data:`MODEL_COPY_TOLERANCE`.
-    Returns the search study's record.
-    """
-    record = storage.get_study_record(engine, cfg.confirms or "")
-    if record is None:
-        raise ConfigError(f"the search study {cfg.confirms!r} is gone from {storage.mask_url(cfg.storage)}")
-    if record["data_fingerprint"] != ws.data.fingerprint:
-        raise ConfigError(f"the data is not the search study's (fingerprint {ws.data.fingerprint[:12]} vs "
-                          f"{record['data_fingerprint'][:12]}): pass the search's data with --data")
-    if record["model_fingerprint"] == ws.encoder.fingerprint:
-        return record
-    search = optuna.load_study(study_name=cfg.confirms, storage=cfg.storage)
-    base = search.user_attrs.get("baseline_dev", {})
-    xkey = "xling_map" if cfg.xling_metric == "mul_map" else "cr_map"
-    mine = zero_shot(ws, "dev")
-    gaps = [abs(float(mine.same_lang_p_at_k) - float(base.get("same_lang_p@k", math.nan))),
-            abs(float(getattr(mine, xkey)) - float(base.get(xkey, math.nan)))]
-    if not all(g <= MODEL_COPY_TOLERANCE for g in gaps):
-        raise ConfigError(f"the model {cfg.model!r} is not the search study's: its zero-shot dev objectives differ from the "
-                          f"search's baseline by {max(gaps):.4f} (> {MODEL_COPY_TOLERANCE}); pass the search's encoder with --model")
-    return record
-
-
-def _baseline_source(cfg: SweepConfig, record: dict[str, Any] | None, ws: Workspace) -> optuna.Study | None:
-    """The search study (``record``: its stored record) whose baseline a confirm study may copy:
-    same encoder, same path and cut.
-
-    The zero-shot numbers depend on the model and on the path (the cached path rounds
-    the cut-layer states to fp16), not on the rest of the training recipe.
-    """
-    if cfg.confirms is None or record is None or record["model_fingerprint"] != ws.encoder.fingerprint:
-        return None
-    search = config_from_record(record["config"], storage=cfg.storage, device="cpu")
-    if (search.train_path, search.train_layers, search.max_length) != (cfg.train_path, cfg.train_layers, cfg.max_length):
-        return None
-    return optuna.load_study(study_name=cfg.confirms, storage=cfg.storage)
-
-
 def _ensure_baseline(study: optuna.Study, engine: Engine, ws: Workspace, cfg: SweepConfig,
                      search_record: dict[str, Any] | None = None) -> None:
     """Evaluate the zero-shot model on dev and test once per study (under the lock).
 
     A confirm study with the search's encoder and path copies the search's baseline.
     """
-    source = _baseline_source(cfg, search_record, ws)
+    source = baseline_source(cfg, search_record, ws)
     with storage.admission(engine, cfg.study_name):
         for split in ("dev", "test"):
             if storage.has_baseline(engine, cfg.study_name, split):
@@ -289,7 +227,7 @@ class _WorkerLoop:
 
     def _store(self, trial: optuna.Trial, outcome: TrialOutcome) -> None:
         first = outcome.results[0]
-        self._save_weights(trial.number, first.encoder.weights())
+        save_weights(self.cfg, trial.number, first.encoder.weights())
         cells = {f"{self.cfg.eval_split}/{i}": r.metrics.cells() for i, r in enumerate(outcome.results)}
         seconds = {phase: sum(r.timings[phase] for r in outcome.results) for phase in ("train", "encode", "metrics")}
         seconds["cache"] = first.timings["cache"]
@@ -304,7 +242,7 @@ class _WorkerLoop:
         trial.set_user_attr("loss_curve", [round(x, 4) for x in first.losses[:: max(1, len(first.losses) // 50)]])
         self.study.tell(trial, list(outcome.values))
         # Prune as we go: a full-regime trial saves ~85 MB; dominated ones are never needed.
-        _prune_weights(self.study, self.cfg)
+        prune_weights(self.study, self.cfg)
 
     def _fail(self, trial: optuna.Trial, reason: str, log_tail: str) -> None:
         _log.warning("trial %d failed: %s", trial.number, reason)
@@ -312,26 +250,3 @@ class _WorkerLoop:
         if log_tail:
             trial.set_user_attr("log_tail", log_tail)
         self.study.tell(trial, state=TrialState.FAIL)
-
-    def _save_weights(self, number: int, weights: dict[str, Any]) -> None:
-        folder = artifacts_dir(self.cfg) / f"trial-{number}"
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f"{WEIGHTS_FILE}.tmp"
-        save_file(weights, str(tmp))
-        os.replace(tmp, folder / WEIGHTS_FILE)
-
-
-def _prune_weights(study: optuna.Study, cfg: SweepConfig) -> None:
-    """Delete weights of COMPLETE trials off the Pareto front (a later trial can only push more off).
-
-    Trials still running (other workers) keep theirs: they are not told yet.
-    """
-    if cfg.keep_weights == "all":
-        return
-    trials = study.get_trials(deepcopy=False)
-    dominated = {t.number for t in trials if t.state == TrialState.COMPLETE} - {t.number for t in study.best_trials}
-    root = artifacts_dir(cfg)
-    for folder in root.glob("trial-*"):
-        number = folder.name.removeprefix("trial-")
-        if number.isdigit() and int(number) in dominated:
-            shutil.rmtree(folder, ignore_errors=True)

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 import storage
 from objectives.regimes import REGIMES, TRAINING_KEYS, fidelity_note, fidelity_warning
 from sweep._config import SweepConfig
+from sweep._confirm import search_curves, verdict
 
 __all__ = ["confirm_command", "print_summary", "regime_fidelity", "regime_line", "regime_warning", "summary_text"]
 
@@ -87,8 +88,6 @@ def summary_text(study: optuna.Study, engine: Engine, cfg: SweepConfig) -> str:
 
 
 def _confirm_lines(study: optuna.Study, cfg: SweepConfig) -> list[str]:
-    from sweep._confirm import search_curves, verdict
-
     # The confirm study keeps the search's search space, so cfg bounds the search's curves alike.
     search = optuna.load_study(study_name=cfg.confirms, storage=cfg.storage) if cfg.confirms else None
     v = verdict(study, curves=search_curves(search, cfg) if search is not None else None)

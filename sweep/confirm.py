@@ -8,9 +8,12 @@ import sys
 import optuna
 
 import storage
+from objectives.errors import ConfigError
+from objectives.regimes import REGIMES, unsupported_device
 from sweep._cli import main_guard, setup_logging
 from sweep._config import DEFAULT_STUDY_NAME, config_from_record
-from sweep.run import default_threads, spawn_workers
+from sweep._confirm import confirm_config, confirm_points, search_record
+from sweep._workers import default_threads, run_with_workers
 
 __all__ = ["build_parser", "main"]
 
@@ -47,11 +50,6 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
-    from objectives import ConfigError
-    from objectives.regimes import REGIMES, unsupported_device
-    from sweep._confirm import confirm_config, confirm_points, search_record
-    from sweep._runner import run_study
-
     if args.repeats < 2:
         raise ConfigError(f"--repeats must be at least 2 (one seed measures no spread), got {args.repeats}")
     if args.regime is not None and args.regime not in REGIMES:
@@ -78,16 +76,11 @@ def main(argv: list[str] | None = None) -> int:
                          storage_url=args.storage, workers=args.workers,
                          threads=args.threads or default_threads(args.workers), cache_dir=args.cache_dir,
                          artifacts_dir=args.artifacts_dir, model=args.model, data=args.data)
-    children = spawn_workers("sweep.confirm", cfg.workers, argv) if cfg.workers > 1 and args.worker_id is None else []
-    try:
-        run_study(cfg, worker_id=args.worker_id if args.worker_id is not None else (0 if children else None),
-                  progress=not args.quiet)
-    finally:
-        codes = [child.wait() for child in children]
+    code = run_with_workers("sweep.confirm", cfg, argv, args.worker_id, progress=not args.quiet)
     if not args.quiet:
         print(f"confirm study {cfg.study_name} in {storage.mask_url(args.storage)}: export the answer with "
               f"python -m sweep.export --study-name {args.study_name} --storage {storage.mask_url(args.storage)}")
-    return max([0, *codes])
+    return code
 
 
 if __name__ == "__main__":

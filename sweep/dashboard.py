@@ -6,6 +6,7 @@ import argparse
 import sys
 
 import storage
+from sweep._artifacts import artifact_store_for
 from sweep._cli import main_guard, setup_logging
 from sweep._config import DEFAULT_STUDY_NAME, config_from_record
 
@@ -13,13 +14,11 @@ __all__ = ["main", "make_app"]
 
 
 def _artifact_store(storage_url: str, study_name: str):  # type: ignore[no-untyped-def]
-    from sweep._report import artifact_store_for
-
     engine = storage.make_engine(storage_url)
     storage.ensure_schema(engine)
     record = storage.get_study_record(engine, study_name)
     return artifact_store_for(config_from_record(record["config"] if record else {}, storage=storage_url,
-                                                 study_name=study_name, device="auto"))
+                                                 study_name=study_name, device="cpu"))
 
 
 def make_app(storage_url: str, study_name: str = DEFAULT_STUDY_NAME):  # type: ignore[no-untyped-def]

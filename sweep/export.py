@@ -9,6 +9,7 @@ from pathlib import Path
 import storage
 from sweep._cli import main_guard, setup_logging
 from sweep._config import DEFAULT_STUDY_NAME
+from sweep._confirm import confirm_progress, load_confirm_study
 from sweep._export import DEFAULT_ANSWER, export_best_ratio
 
 __all__ = ["main"]
@@ -53,8 +54,6 @@ def main(argv: list[str] | None = None) -> int:
         s = best.smoothed
         print(f"smoothed over {s.runs} runs of {s.runs_from}: mono_ratio {s.mono_ratio:.2f} ({s.level:.0%} interval "
               f"{s.interval[0]:.2f}-{s.interval[1]:.2f}); --answer smoothed makes it the answer")
-    from sweep._confirm import confirm_progress, load_confirm_study
-
     confirm = load_confirm_study(args.storage, args.study_name)
     done, total = confirm_progress(confirm) if confirm is not None else (0, 0)
     if best.confirmation is None and done < total:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import storage
+from objectives.errors import ConfigError
 from sweep._cli import main_guard, setup_logging
 from sweep._config import DEFAULT_STUDY_NAME, config_from_record
 
@@ -29,8 +30,6 @@ def main(argv: list[str] | None = None) -> int:
     storage.ensure_schema(engine)
     record = storage.get_study_record(engine, args.study_name)
     if record is None:
-        from objectives import ConfigError
-
         raise ConfigError(f"no xling-sweep study named {args.study_name!r} in {storage.mask_url(args.storage)}: check --study-name")
     # The device is this machine's (a GPU study can be reported on a laptop); the regime stays the study's.
     cfg = config_from_record(record["config"], storage=args.storage, device="auto")

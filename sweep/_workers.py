@@ -1,0 +1,42 @@
+"""Start a command's local worker processes and run the study in this one (``--workers N``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from sweep._config import SweepConfig
+
+__all__ = ["default_threads", "run_with_workers", "spawn_workers"]
+
+
+def spawn_workers(module: str, workers: int, argv: list[str]) -> list[subprocess.Popen[bytes]]:
+    """Start ``workers - 1`` extra local processes of ``python -m <module>`` on the same study."""
+    children = []
+    for worker in range(1, workers):
+        cmd = [sys.executable, "-m", module, *argv, "--workers", "1", "--worker-id", str(worker), "--quiet"]
+        children.append(subprocess.Popen(cmd, env={**os.environ}))
+    return children
+
+
+def default_threads(workers: int) -> int:
+    """torch threads per worker when none are given: the cores shared among the workers."""
+    return max(1, (os.cpu_count() or 1) // workers)
+
+
+def run_with_workers(module: str, cfg: SweepConfig, argv: list[str], worker_id: int | None, progress: bool) -> int:
+    """Run ``cfg``'s study here and in ``cfg.workers - 1`` more processes of ``python -m <module> <argv>``.
+
+    This process is worker 0 when it starts others (they take ids 1..N-1), or the
+    ``worker_id`` it was started with; a lone process lets the study number it. Returns
+    the worst exit code of the extra workers (0 when they all finished).
+    """
+    from sweep._runner import run_study  # torch and transformers: only a command that trains pays for them
+
+    children = spawn_workers(module, cfg.workers, argv) if cfg.workers > 1 and worker_id is None else []
+    try:
+        run_study(cfg, worker_id=worker_id if worker_id is not None else (0 if children else None), progress=progress)
+    finally:
+        codes = [child.wait() for child in children]
+    return max([0, *codes])
