@@ -45,12 +45,12 @@ def add_trial_args(parser: argparse.ArgumentParser) -> None:
     d = TrialConfig(regime="proxy", device="cpu")
     parser.add_argument("--alpha", type=float, default=0.5, help="mono_ratio of the trial")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--steps", type=int, default=d.steps)
+    parser.add_argument("--steps", type=int, default=d.regime.steps)
     parser.add_argument("--batch-size", type=int, default=d.batch_size)
-    parser.add_argument("--learning-rate", type=float, default=d.learning_rate)
+    parser.add_argument("--learning-rate", type=float, default=d.regime.learning_rate)
     parser.add_argument("--temperature", type=float, default=d.temperature)
     parser.add_argument("--max-length", type=int, default=d.max_length)
-    parser.add_argument("--train-layers", type=int, default=d.train_layers, help="K of this project's cached trial")
+    parser.add_argument("--train-layers", type=int, default=d.regime.train_layers, help="K of this project's cached trial")
     parser.add_argument("--model", default=d.model, help="model name or directory (default: the default encoder)")
     parser.add_argument("--languages", default=None, help="comma-separated subset (default: all)")
     parser.add_argument("--cache-dir", default=None, help="activation cache root (default: the user cache)")
@@ -91,9 +91,9 @@ def run_ours(args: argparse.Namespace) -> dict[str, Any]:
     total = time.perf_counter() - start
     t = result.timings
     return {
-        "run": f"xling-sweep (cached, K={cfg.train_layers})", "steps": cfg.steps, "setup_s": setup_s,
+        "run": f"xling-sweep (cached, K={cfg.regime.train_layers})", "steps": cfg.regime.steps, "setup_s": setup_s,
         "cache_s": t["cache"], "train_s": t["train"], "encode_s": t["encode"], "metrics_s": t["metrics"],
-        "trial_s": total, "step_s": t["train"] / cfg.steps, "peak_rss_mib_after_setup": rss_setup,
+        "trial_s": total, "step_s": t["train"] / cfg.regime.steps, "peak_rss_mib_after_setup": rss_setup,
         "peak_rss_mib": peak_rss_mib(), **objectives_of(result.metrics),
         "loss_first_last": [result.losses[0], result.losses[-1]],
     }
@@ -142,8 +142,8 @@ def reencode_and_report(
                                   index.rel_cand, ws.languages, k=cfg.k)
     done = time.perf_counter()
     return {
-        "run": run, "steps": cfg.steps, "setup_s": setup_s, "train_s": trained - start, "encode_s": encoded - trained,
-        "metrics_s": done - encoded, "trial_s": done - start, "step_s": (trained - start) / cfg.steps,
+        "run": run, "steps": cfg.regime.steps, "setup_s": setup_s, "train_s": trained - start, "encode_s": encoded - trained,
+        "metrics_s": done - encoded, "trial_s": done - start, "step_s": (trained - start) / cfg.regime.steps,
         "step_s_median": sorted(step_times)[len(step_times) // 2], "trainable_params": sum(p.numel() for p in params),
         "encoded_texts": len(q_emb) + len(c_emb), "encode_texts_per_s": (len(q_emb) + len(c_emb)) / (encoded - trained),
         "peak_rss_mib_after_setup": rss_setup, "peak_rss_mib": peak_rss_mib(), **objectives_of(metrics),

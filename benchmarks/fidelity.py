@@ -18,7 +18,7 @@ Two sub-commands. ``run`` appends one JSON line per (regime, α, seed) to ``--ou
 skips lines already there, so an interrupted run resumes and results from several
 machines (CPU candidates here, ``full`` on a GPU) can be joined. ``table`` reads any
 number of such files and prints the markdown table; ``--write-record`` also writes
-``objectives/regimes/fidelity.json``, which run summaries and reports read.
+``objectives/fidelity/fidelity.json``, which run summaries and reports read.
 
     python benchmarks/fidelity.py run --regimes proxy,top1-300 --out benchmarks/results/fidelity_cpu.jsonl
     python benchmarks/fidelity.py run --regimes full --device cuda --model .gpu/e5-small-int8 \\
@@ -45,7 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from objectives import TrialConfig, WorkspacePool, run_trial  # noqa: E402
-from objectives.regimes import SETTING_KEYS  # noqa: E402
+from objectives.fidelity import RECORD_FILE  # noqa: E402
 
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 #: Share of the reference's separated α pairs a faithful candidate orders alike, per objective.
@@ -53,7 +53,7 @@ PAIR_SHARE = 0.9
 RULE = (f"on each objective >= {PAIR_SHARE:.0%} of the alpha pairs the reference separates (mean difference > "
         "2 pooled-sd standard errors) ordered alike, at least one such pair, and the knee on the reference's "
         "front within that noise")
-RECORD = REPO / "objectives" / "regimes" / "fidelity.json"
+RECORD = RECORD_FILE
 
 #: Candidate regimes: a named regime plus overrides. The CPU candidates are what a
 #: 2-core machine can afford per trial; ``full`` is the reference.
@@ -259,7 +259,7 @@ def compare(summary: pd.DataFrame, rows: pd.DataFrame, reference: str) -> list[d
 
 def write_record(rows: pd.DataFrame, verdicts: list[dict[str, Any]], cost: dict[str, tuple[float, bool]],
                  args: argparse.Namespace) -> None:
-    """objectives/regimes/fidelity.json: one record per measured candidate, keyed by its training settings."""
+    """objectives/fidelity/fidelity.json: one record per measured candidate, keyed by its training settings."""
     ref_rows = rows[rows.regime == args.reference]
     reference = (f"{args.reference} on {', '.join(sorted(set(ref_rows.device_name)))}, "
                  f"{ref_rows.alpha.nunique()} alphas, {len(ref_rows)} runs")
@@ -268,7 +268,7 @@ def write_record(rows: pd.DataFrame, verdicts: list[dict[str, Any]], cost: dict[
         if v["regime"] not in CANDIDATES or v["regime"] == args.reference:
             continue  # references from elsewhere are not settings a study runs with
         part = rows[rows.regime == v["regime"]]
-        settings = {k: getattr(TrialConfig(device="cpu", **CANDIDATES[v["regime"]]), k) for k in SETTING_KEYS}
+        settings = TrialConfig(device="cpu", **CANDIDATES[v["regime"]]).regime.settings()
         records.append({"regime": v["regime"], "settings": settings, "faithful": v["faithful"],
                         "pairs_same_lang": list(v["pairs_same_lang"]), "pairs_xling": list(v["pairs_xling"]),
                         "reference_sd": [round(x, 4) for x in v["reference_sd"]],
@@ -337,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     t = sub.add_parser("table", help="markdown table and verdicts from JSON-lines files")
     t.add_argument("inputs", nargs="+")
     t.add_argument("--reference", default="full")
-    t.add_argument("--write-record", action="store_true", help="write objectives/regimes/fidelity.json")
+    t.add_argument("--write-record", action="store_true", help="write objectives/fidelity/fidelity.json")
     args = parser.parse_args(argv)
     return run(args) if args.command == "run" else table(args)
 

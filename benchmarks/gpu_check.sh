@@ -59,7 +59,7 @@ EOF
 
 tests() {
     log "CUDA tests"
-    python3 -m pytest -q -p no:cacheprovider -m cuda tests/objectives/regimes/test_cuda.py 2>&1 | tee "$OUT/cuda_tests.log" | tail -3
+    python3 -m pytest -q -p no:cacheprovider -m cuda tests/objectives/training/test_cuda.py 2>&1 | tee "$OUT/cuda_tests.log" | tail -3
 }
 
 zeroshot() {

@@ -4,10 +4,10 @@ The naive trial is the same trial without the project's speed-ups: all transform
 layers trainable (embedding table frozen, docs/design.md, "K = all layers"), a plain
 transformers forward on token ids for every step (no activation cache), the same
 HybridBatchSampler batches (same seed and alpha), steps, batch size, learning rate
-and temperature, dropout off as in ``objectives._train.fine_tune``; then a full
+and temperature, dropout off as in ``objectives.training.fine_tune``; then a full
 re-encode of the dev questions and the whole candidate pool with the trained model
 (length-sorted batches, ``Encoder.encode``) and the same metrics
-(``evaluate_embeddings``). The cached trial is ``objectives._trial.run_trial``.
+(``evaluate_embeddings``). The cached trial is ``objectives.trial.run_trial``.
 
 Each run happens in its own process, so each peak RSS is its own. Usage::
 
@@ -52,7 +52,7 @@ def run_naive(args: argparse.Namespace) -> dict[str, Any]:
     model.eval()  # dropout off, as in the project's fine_tune
     encoder = dataclasses.replace(ws.encoder, model=model)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate)
+    optimizer = torch.optim.AdamW(params, lr=cfg.regime.learning_rate)
     sampler = HybridBatchSampler(ws.train_items, ws.train_languages, cfg.batch_size, args.alpha, cfg.mixing, seed=args.seed)
 
     def loss_of(batch: list[Pair]) -> torch.Tensor:
@@ -60,7 +60,7 @@ def run_naive(args: argparse.Namespace) -> dict[str, Any]:
         p_ids = encoder.tokenize([c_texts[p.passage - offset] for p in batch], "passage")
         return info_nce_loss(encoder.embed_ids(q_ids), encoder.embed_ids(p_ids), cfg.temperature, cfg.symmetric_loss)
 
-    losses, step_times = train_steps("naive", cfg.steps, sampler, optimizer, loss_of)
+    losses, step_times = train_steps("naive", cfg.regime.steps, sampler, optimizer, loss_of)
     return reencode_and_report(
         "naive (all layers, token ids, full re-encode)", cfg, ws,
         lambda texts, side: encoder.encode(texts, side, batch_size=args.encode_batch_size),

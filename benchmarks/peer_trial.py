@@ -62,7 +62,7 @@ def run_peer(args: argparse.Namespace) -> dict[str, Any]:
             p.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
     loss_fn = MultipleNegativesRankingLoss(model, scale=1.0 / cfg.temperature)
-    optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate)
+    optimizer = torch.optim.AdamW(params, lr=cfg.regime.learning_rate)
     sampler = HybridBatchSampler(ws.train_items, ws.train_languages, cfg.batch_size, args.alpha, cfg.mixing, seed=args.seed)
     model.train()
     longest = 0
@@ -74,7 +74,7 @@ def run_peer(args: argparse.Namespace) -> dict[str, Any]:
         longest = max(longest, int(features_q["input_ids"].shape[1]), int(features_p["input_ids"].shape[1]))
         return loss_fn([features_q, features_p], None)
 
-    losses, step_times = train_steps("peer", cfg.steps, sampler, optimizer, loss_of)
+    losses, step_times = train_steps("peer", cfg.regime.steps, sampler, optimizer, loss_of)
     prompts = {"query": query_prompt, "passage": passage_prompt}
     row = reencode_and_report(
         f"sentence-transformers {sentence_transformers.__version__} (MNRL, "

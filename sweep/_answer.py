@@ -16,8 +16,7 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from objectives import ConfigError
-from objectives.regimes import SETTING_KEYS
+from objectives.errors import ConfigError
 from sweep._config import SweepConfig
 from sweep._smooth import SmoothAnswer, TooFewTrials, noise_from_repeats, smooth_answer
 
@@ -48,8 +47,9 @@ def study_runs(trials: list[FrozenTrial]) -> tuple[np.ndarray, np.ndarray]:
 
 def same_training(search: SweepConfig, confirm: SweepConfig) -> bool:
     """The confirm study trained exactly as the search did, so their runs lie on one curve."""
-    return all(getattr(search, k) == getattr(confirm, k) for k in (*SETTING_KEYS, "model", "batch_size", "temperature",
-                                                                   "max_length", "k", "xling_metric", "split_seed"))
+    return search.regime.settings() == confirm.regime.settings() and all(
+        getattr(search, k) == getattr(confirm, k)
+        for k in ("model", "batch_size", "temperature", "max_length", "k", "xling_metric", "split_seed"))
 
 
 def smoothed_answer(

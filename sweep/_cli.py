@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable
 
-from objectives import SweepError, TrialsFailedError
+from objectives.errors import SweepError, TrialsFailedError
 
 __all__ = ["main_guard", "setup_logging"]
+
+_QUIET_LIBRARIES = {"TRANSFORMERS_VERBOSITY": "error", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+                    "HF_DATASETS_DISABLE_PROGRESS_BARS": "1"}
 
 
 def setup_logging(verbose: bool = False) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     for noisy in ("optuna", "transformers", "datasets", "alembic", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
-    # Library progress bars (weight loading, dataset maps) would bury our own.
-    import datasets
-    import transformers
-
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()
-    datasets.disable_progress_bars()
+    # Library progress bars (weight loading, dataset maps) would bury our own. The libraries
+    # read these at import, so a command that never trains never imports them.
+    for name, value in _QUIET_LIBRARIES.items():
+        os.environ.setdefault(name, value)
+    if "transformers" in sys.modules:
+        sys.modules["transformers"].logging.set_verbosity_error()
+        sys.modules["transformers"].logging.disable_progress_bar()
+    if "datasets" in sys.modules:
+        sys.modules["datasets"].disable_progress_bars()
 
 
 def main_guard(main: Callable[[list[str] | None], int]) -> Callable[[list[str] | None], int]:

@@ -9,9 +9,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 import storage
-from objectives import ConfigError, TrialConfig
+from objectives.errors import ConfigError
+from objectives.regimes import REGIMES, SETTING_KEYS
+from objectives.retrieval import objective_names
+from objectives.trial import TrialConfig
 
-__all__ = ["DEFAULT_STUDY_NAME", "LEGACY_TRAINING", "SEARCHABLE", "FixedPoint", "ParamRange", "SweepConfig", "config_from_record",
+__all__ = ["DEFAULT_STUDY_NAME", "LEGACY_REGIME", "SEARCHABLE", "FixedPoint", "ParamRange", "SweepConfig", "config_from_record",
            "load_config", "with_legacy_defaults"]
 
 DEFAULT_STUDY_NAME = "xling-default"
@@ -121,7 +124,7 @@ class SweepConfig(TrialConfig):
     @property
     def metric_names(self) -> list[str]:
         """Objective names as the study and the dashboard show them."""
-        return [f"same_lang_p@{self.k}", "xling_map" if self.xling_metric == "mul_map" else "xling_cr_map"]
+        return objective_names(self.k, self.xling_metric)
 
     def trial_config(self, **overrides: Any) -> TrialConfig:
         """The per-trial part, with searched parameters applied."""
@@ -142,19 +145,19 @@ class SweepConfig(TrialConfig):
         return {k: v for k, v in self.model_dump(mode="json").items() if k not in budget}
 
 
-#: What studies made before regimes existed trained with: every one ran today's proxy
-#: recipe. Stored configs and identities lacking these keys are read with them.
-LEGACY_TRAINING: dict[str, Any] = {
-    "regime": "proxy", "warmup_ratio": 0.0, "lr_schedule": "constant", "dropout": False,
-    "train_path": "cached", "precision": "fp32",
-}
+#: The regime every study made before regimes existed trained with.
+LEGACY_REGIME = "proxy"
 
 
 def with_legacy_defaults(stored: dict[str, Any]) -> dict[str, Any]:
-    """A stored config or identity, completed with :data:`LEGACY_TRAINING` where it predates regimes."""
+    """A stored config or identity, completed with the :data:`LEGACY_REGIME` recipe where it predates regimes.
+
+    Such a record holds the settings version 1 had (steps, learning rate, layers); the
+    recipe fills the ones it lacks.
+    """
     if "regime" in stored:
         return stored
-    return {**LEGACY_TRAINING, **stored}
+    return {"regime": LEGACY_REGIME, **REGIMES[LEGACY_REGIME].settings(), **stored}
 
 
 def config_from_record(stored: dict[str, Any], **overrides: Any) -> SweepConfig:
@@ -171,9 +174,12 @@ def config_from_record(stored: dict[str, Any], **overrides: Any) -> SweepConfig:
 
 def _format_validation_error(e: ValidationError) -> str:
     first = e.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "config"
+    loc = [str(p) for p in first["loc"]]
+    if loc[:1] == ["regime"] and len(loc) > 1:  # the regime is written flat: name its key as the user wrote it
+        loc = ["regime"] if loc[1] == "name" else loc[1:]
+    where = ".".join(loc) or "config"
     if first["type"] == "extra_forbidden":
-        known = ", ".join(sorted(SweepConfig.model_fields))
+        known = ", ".join(sorted({*SweepConfig.model_fields, *SETTING_KEYS}))
         return f"unknown config key {where!r}: check the spelling; known keys are {known}"
     msg = first["msg"].removeprefix("Value error, ")
     return f"invalid value for {where!r}: {msg}"

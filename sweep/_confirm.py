@@ -27,6 +27,7 @@ from sqlalchemy.engine import make_url
 import storage
 from objectives.errors import ConfigError
 from objectives.regimes import SETTING_KEYS
+from objectives.retrieval import baseline_objectives, objective_values
 from sweep._answer import smoothed_answer
 from sweep._config import FixedPoint, SweepConfig, config_from_record
 from sweep._pareto import choose_trial, finite_complete
@@ -161,7 +162,7 @@ def confirm_config(
     ``None``, with the search's overrides kept); fixed points replace sampling.
     """
     stored = search.model_dump(mode="json")
-    if regime is None or regime == search.regime:
+    if regime is None or regime == search.regime.name:
         training = {k: stored[k] for k in ("regime", *SETTING_KEYS)}
     else:
         training = {"regime": regime}
@@ -205,10 +206,9 @@ def check_confirm_inputs(cfg: SweepConfig, engine: Engine, ws: Workspace) -> dic
 
     search = optuna.load_study(study_name=cfg.confirms, storage=cfg.storage)
     base = search.user_attrs.get("baseline_dev", {})
-    xkey = "xling_map" if cfg.xling_metric == "mul_map" else "cr_map"
-    mine = zero_shot(ws, "dev")
-    gaps = [abs(float(mine.same_lang_p_at_k) - float(base.get("same_lang_p@k", math.nan))),
-            abs(float(getattr(mine, xkey)) - float(base.get(xkey, math.nan)))]
+    mine = objective_values(zero_shot(ws, "dev"), cfg.xling_metric)
+    theirs = baseline_objectives(base, cfg.xling_metric)
+    gaps = [abs(m - (math.nan if t is None else float(t))) for m, t in zip(mine, theirs)]
     if not all(g <= MODEL_COPY_TOLERANCE for g in gaps):
         raise ConfigError(f"the model {cfg.model!r} is not the search study's: its zero-shot dev objectives differ from the "
                           f"search's baseline by {max(gaps):.4f} (> {MODEL_COPY_TOLERANCE}); pass the search's encoder with --model")
@@ -225,7 +225,7 @@ def baseline_source(cfg: SweepConfig, record: dict[str, Any] | None, ws: Workspa
     if cfg.confirms is None or record is None or record["model_fingerprint"] != ws.encoder.fingerprint:
         return None
     search = config_from_record(record["config"], storage=cfg.storage, device="cpu")
-    if (search.train_path, search.train_layers, search.max_length) != (cfg.train_path, cfg.train_layers, cfg.max_length):
+    if (search.regime.workspace_key, search.max_length) != (cfg.regime.workspace_key, cfg.max_length):
         return None
     return optuna.load_study(study_name=cfg.confirms, storage=cfg.storage)
 

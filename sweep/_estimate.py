@@ -26,21 +26,23 @@ def estimate(cfg: SweepConfig) -> dict[str, float]:
     data = load_data(cfg.data, cfg.languages, cfg.distractors)
     texts = len(data.questions) + len(data.candidates)
     eval_questions = len(data.questions) * cfg.split_fractions[1]
-    k = _LAYERS if cfg.train_layers == "all" else min(int(cfg.train_layers), _LAYERS)
+    regime = cfg.regime
+    k = _LAYERS if regime.train_layers == "all" else min(int(regime.train_layers), _LAYERS)
     # The forward path runs every layer for every text; the cached path only the top K.
-    run_layers = _LAYERS if cfg.train_path == "forward" else k
-    cache_s = texts * (_LAYERS - k) / _CACHE_TEXT_LAYERS_PER_S if cfg.train_path == "cached" else 0.0
-    train_s = cfg.steps * cfg.batch_size * 2 * run_layers * _TRAIN_S_PER_PAIR_LAYER
+    run_layers = _LAYERS if regime.train_path == "forward" else k
+    cache_s = texts * (_LAYERS - k) / _CACHE_TEXT_LAYERS_PER_S if regime.train_path == "cached" else 0.0
+    train_s = regime.steps * cfg.batch_size * 2 * run_layers * _TRAIN_S_PER_PAIR_LAYER
     encode_s = (len(data.candidates) + eval_questions) * run_layers / _LAYER_TEXTS_PER_S
     trial_s = (train_s + encode_s + 3.0) * cfg.repeats
     return {"cache_s": cache_s, "trial_s": trial_s, "total_s": cache_s + 60 + trial_s * cfg.trials,
-            "cache_mb": texts * _TOKENS_PER_TEXT * _HIDDEN * 2 / 1e6 if cfg.train_path == "cached" else 0.0}
+            "cache_mb": texts * _TOKENS_PER_TEXT * _HIDDEN * 2 / 1e6 if regime.train_path == "cached" else 0.0}
 
 
 def print_estimate(cfg: SweepConfig) -> None:
     e = estimate(cfg)
-    print(f"regime {cfg.regime} ({cfg.train_path} path, {cfg.train_layers} layer(s), {cfg.steps} steps), device {cfg.device}")
-    if cfg.train_path == "cached":
+    regime = cfg.regime
+    print(f"regime {regime.name} ({regime.train_path} path, {regime.train_layers} layer(s), {regime.steps} steps), device {cfg.device}")
+    if regime.train_path == "cached":
         print(f"one-time activation cache: ~{e['cache_s'] / 60:.0f} min, ~{e['cache_mb']:.0f} MB on disk")
     print(f"per trial: ~{e['trial_s']:.0f} s; {cfg.trials} trials with baseline: ~{e['total_s'] / 60:.0f} min (2-core CPU rates)")
     if cfg.device.startswith("cuda"):

@@ -203,7 +203,7 @@ def export_best_ratio(
         ccfg = config_from_record(confirm_record.get("config", {}), storage=storage_url) if confirm_record else cfg
         v = verdict(confirm, rule, min_xling, min_same_lang, curves=search_curves(study, cfg))
         confirmation = Confirmation(
-            study_name=confirm.study_name, regime=ccfg.regime, device=ccfg.device, repeats=ccfg.repeats,
+            study_name=confirm.study_name, regime=ccfg.regime.name, device=ccfg.device, repeats=ccfg.repeats,
             points=[ConfirmedPointOut(trial=p.trial, mono_ratio=p.mono_ratio, params=p.params, kinds=p.kinds,
                                       source_trials=p.source_trials, same_lang_mean=p.means[0], same_lang_std=p.stds[0],
                                       xling_mean=p.means[1], xling_std=p.stds[1], repeats=p.repeats) for p in v.points],
@@ -242,7 +242,7 @@ def export_best_ratio(
         smoothed=smoothed, trial_answer=trial_answer, answer_note=note if answer == "smoothed" else None,
         trial=chosen.number, rule=rule, constraints={"min_xling": min_xling, "min_same_lang": min_same_lang},
         pareto_set=[_point(t) for t in front], baseline=chosen_from.user_attrs.get("baseline_dev", {}),
-        training_config=config, regime=cfg.regime, device=str(config.get("device", "cpu")),
+        training_config=config, regime=cfg.regime.name, device=str(config.get("device", "cpu")),
         fidelity_warning=regime_warning(cfg), fidelity=regime_fidelity(cfg), source="confirm" if use_confirm else "search",
         confirmation=confirmation, study_name=chosen_from.study_name, storage=storage.mask_url(storage_url),
         model_fingerprint=record["model_fingerprint"], data_fingerprint=record["data_fingerprint"],

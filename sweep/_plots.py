@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from sweep._smooth import pareto_mask  # noqa: E402
+
 __all__ = ["kernel_smooth", "plot_bias", "plot_curve", "plot_heatmap", "plot_metrics_vs_alpha", "plot_pareto"]
 
 
@@ -57,7 +59,6 @@ def plot_pareto(trials: pd.DataFrame, front: Sequence[int], chosen: int, baselin
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
     _confirmed_errorbars(ax, confirmed, "obj1", "obj2")
     if smooth is not None:
-        from sweep._smooth import pareto_mask
 
         on = pareto_mask(smooth.mean)
         ax.plot(smooth.mean[:, 0], smooth.mean[:, 1], "-", color="tab:blue", lw=0.8, alpha=0.5, label="posterior-mean curve")

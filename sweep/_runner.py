@@ -28,7 +28,8 @@ from objectives import (
     WorkspacePool,
     zero_shot,
 )
-from objectives.objective import ParamSpec, TrialOutcome, objective_values, run_optuna_trial
+from objectives.objective import ParamSpec, TrialOutcome, run_optuna_trial
+from objectives.retrieval import objective_values
 from sweep._artifacts import prune_weights, save_weights
 from sweep._config import SEARCHABLE, SweepConfig
 from sweep._confirm import baseline_source, check_confirm_inputs
@@ -198,7 +199,7 @@ class _WorkerLoop:
         self.bar.refresh()
 
     def _run(self, trial: optuna.Trial) -> None:
-        steps_bar = tqdm(total=self.cfg.steps, desc=f"trial {trial.number}", unit="step", leave=False,
+        steps_bar = tqdm(total=self.cfg.regime.steps, desc=f"trial {trial.number}", unit="step", leave=False,
                          disable=not self.progress, dynamic_ncols=True)
 
         def on_step(step: int, loss: float) -> None:
@@ -236,7 +237,7 @@ class _WorkerLoop:
         trial.set_user_attr("seed", first.seed)
         trial.set_user_attr("std", list(outcome.stds))
         # Per-repeat objectives: the confirm stage's error bars and standard errors come from these.
-        trial.set_user_attr("repeat_values", [list(objective_values(r, self.cfg.xling_metric)) for r in outcome.results])
+        trial.set_user_attr("repeat_values", [list(objective_values(r.metrics, self.cfg.xling_metric)) for r in outcome.results])
         trial.set_user_attr("metrics", {k: (None if v != v else round(v, 6)) for k, v in macros.items()})
         trial.set_user_attr("timings", {k: round(v, 2) for k, v in seconds.items()})
         trial.set_user_attr("loss_curve", [round(x, 4) for x in first.losses[:: max(1, len(first.losses) // 50)]])

@@ -162,7 +162,7 @@ def open_study(
                     # Most often the README command rerun after the CPU default changed: name both ways out.
                     stored_regime = with_legacy_defaults(record["identity"])["regime"]
                     raise ConfigError(
-                        f"study {cfg.study_name!r} was made with regime {stored_regime!r}, not {cfg.regime!r} (the default "
+                        f"study {cfg.study_name!r} was made with regime {stored_regime!r}, not {cfg.regime.name!r} (the default "
                         f"regime depends on the device and changed in this version): add --regime {stored_regime} to "
                         f"continue it, or start a new study with --study-name NAME"
                     )

@@ -9,7 +9,8 @@ from optuna.trial import TrialState
 from sqlalchemy import Engine
 
 import storage
-from objectives.regimes import REGIMES, TRAINING_KEYS, fidelity_note, fidelity_warning
+from objectives.fidelity import fidelity_note, fidelity_warning
+from objectives.retrieval import baseline_objectives
 from sweep._config import SweepConfig
 from sweep._confirm import search_curves, verdict
 
@@ -29,21 +30,17 @@ def confirm_command(cfg: SweepConfig) -> str:
 
 def regime_warning(cfg: SweepConfig) -> str | None:
     """The fidelity warning a summary and report open with, or None when the regime is faithful."""
-    return fidelity_warning(cfg, confirm_command(cfg))
+    return fidelity_warning(cfg.regime, confirm_command(cfg))
 
 
 def regime_fidelity(cfg: SweepConfig) -> str | None:
     """The one-line fidelity record a summary, report and export carry when the regime is faithful."""
-    return fidelity_note(cfg, confirm_command(cfg))
+    return fidelity_note(cfg.regime, confirm_command(cfg))
 
 
 def regime_line(cfg: SweepConfig) -> str:
-    """One line naming the regime and the training it resolved to."""
-    layers = "all" if cfg.train_layers == "all" else f"top {cfg.train_layers}"
-    custom = "" if all(getattr(cfg, k) == getattr(REGIMES[cfg.regime], k) for k in TRAINING_KEYS) else ", customised"
-    return (f"regime {cfg.regime}{custom}: {layers} layer(s) on the {cfg.train_path} path, {cfg.steps} steps, lr {cfg.learning_rate:g} "
-            f"({cfg.lr_schedule}, warm-up {cfg.warmup_ratio:g}), dropout {'on' if cfg.dropout else 'off'}, {cfg.precision}, "
-            f"device {cfg.device}")
+    """One line naming the regime, the training it resolved to and the device."""
+    return f"{cfg.regime.line()}, device {cfg.device}"
 
 
 def _fmt(value: float | None) -> str:
@@ -61,8 +58,8 @@ def summary_text(study: optuna.Study, engine: Engine, cfg: SweepConfig) -> str:
     lines.append(f"study {study.study_name}: {len(complete)} complete, {failed} failed trial(s) in {storage.mask_url(cfg.storage)}")
     lines.append(regime_line(cfg))
     base = study.user_attrs.get("baseline_dev", {})
-    xling_key = "xling_map" if cfg.xling_metric == "mul_map" else "cr_map"
-    lines.append(f"zero-shot baseline (dev): {n1} {_fmt(base.get('same_lang_p@k'))}   {n2} {_fmt(base.get(xling_key))}")
+    base1, base2 = baseline_objectives(base, cfg.xling_metric)
+    lines.append(f"zero-shot baseline (dev): {n1} {_fmt(base1)}   {n2} {_fmt(base2)}")
     front = sorted(study.best_trials, key=lambda t: t.params["mono_ratio"]) if complete else []
     lines.append(f"Pareto set ({len(front)} trial(s)), by mono_ratio:")
     lines.append(f"  {'trial':>5}  {'mono_ratio':>10}  {n1:>14}  {n2:>12}")

@@ -66,8 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     if search.confirms is not None:
         raise ConfigError(f"study {args.study_name!r} is itself a confirm study: pass the search study, {search.confirms!r}")
     searched = sorted(set(search.search_space) - {"mono_ratio"})
-    if args.regime is not None and args.regime != search.regime and searched:
-        raise ConfigError(f"the search also tuned {', '.join(searched)} for regime {search.regime!r}; those values mean "
+    if args.regime is not None and args.regime != search.regime.name and searched:
+        raise ConfigError(f"the search also tuned {', '.join(searched)} for regime {search.regime.name!r}; those values mean "
                           f"nothing under --regime {args.regime}: confirm in the search's own regime, or search again "
                           "over mono_ratio only")
     study = optuna.load_study(study_name=args.study_name, storage=args.storage)

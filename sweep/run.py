@@ -8,11 +8,22 @@ from typing import Any
 
 import yaml
 
+from objectives.regimes import REGIMES
 from sweep._cli import main_guard, setup_logging
 from sweep._config import DEFAULT_STUDY_NAME, load_config
 from sweep._workers import default_threads, run_with_workers
 
 __all__ = ["build_parser", "main"]
+
+def _by_regime(key: str) -> str:
+    """Each recipe's value of a setting, for a flag's help ("lite 100, proxy 80, full 200")."""
+    def shown(value: object) -> str:
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    return ", ".join(f"{name} {shown(getattr(recipe, key))}" for name, recipe in REGIMES.items())
+
 
 # flag -> (config key, type, help). Types: str, int, float, "list" (comma separated), "bool", "yaml".
 # Strings such as "--dropout on" or "--train-layers all" are converted by the pydantic config.
@@ -36,26 +47,25 @@ _FLAGS: dict[str, tuple[str, Any, str]] = {
                        "YAML mapping, e.g. '{mono_ratio: {low: 0, high: 1}, learning_rate: {low: 1e-5, high: 1e-4, log: true}}'"),
     "--k": ("k", int, "cut-off of objective 1, same-language P@k (default 1)"),
     "--xling-metric": ("xling_metric", str, "objective 2: mul_map (pooled, LAReQA) or cr_map (pairwise) (default mul_map)"),
-    "--regime": ("regime", str, "training recipe: lite (top layer on cached states, 100 steps at lr 6e-4 with warm-up, decay and dropout: "
-                  "the CPU default, "
-                  "shown to rank mono_ratio like full fine-tuning), proxy (version 1's 80-step top-layer trial, not "
-                  "faithful), or full (all layers, dropout, warm-up: what real fine-tuning does; the GPU default)"),
-    "--steps": ("steps", int, "optimizer steps per trial (default: the regime's; lite 100, proxy 80, full 200)"),
+    "--regime": ("regime", str, "training recipe: lite (the CPU default, shown to rank mono_ratio like full fine-tuning), "
+                 "proxy (version 1's trial, not faithful) or full (what real fine-tuning does; the GPU default); "
+                 + "; ".join(f"{name}: {recipe.summary()}" for name, recipe in REGIMES.items()).replace("%", "%%")),
+    "--steps": ("steps", int, f"optimizer steps per trial (default: the regime's; {_by_regime('steps')})"),
     "--batch-size": ("batch_size", int, "pairs per batch (default 32)"),
-    "--learning-rate": ("learning_rate", float, "AdamW peak learning rate (default: the regime's; lite 6e-4, proxy 5e-5, full 3e-5)"),
+    "--learning-rate": ("learning_rate", float, f"AdamW peak learning rate (default: the regime's; {_by_regime('learning_rate')})"),
     "--warmup-ratio": ("warmup_ratio", float,
-                       "share of steps with linear learning-rate warm-up (default: the regime's; lite 0.1, proxy 0, full 0.1)"),
+                       f"share of steps with linear learning-rate warm-up (default: the regime's; {_by_regime('warmup_ratio')})"),
     "--lr-schedule": ("lr_schedule", str,
-                      "after warm-up: constant or linear decay to 0 (default: the regime's; lite linear, proxy constant, full linear)"),
-    "--dropout": ("dropout", str, "on | off: the model's dropout while training (default: the regime's; lite on, proxy off, full on)"),
+                      f"after warm-up: constant or linear decay to 0 (default: the regime's; {_by_regime('lr_schedule')})"),
+    "--dropout": ("dropout", str, f"on | off: the model's dropout while training (default: the regime's; {_by_regime('dropout')})"),
     "--temperature": ("temperature", float, "InfoNCE temperature tau (default 0.05)"),
     "--symmetric-loss": ("symmetric_loss", "bool", "add the passage-to-query InfoNCE term"),
     "--mixing": ("mixing", str, "batch (a batch is mono with probability alpha) or example (per pair) (default batch)"),
     "--train-layers": ("train_layers", str,
-                       "K: top transformer layers that train, or all (default: the regime's; lite and proxy 1, full all)"),
+                       f"K: top transformer layers that train, or all (default: the regime's; {_by_regime('train_layers')})"),
     "--train-path": ("train_path", str, "cached (top layers on frozen-bottom states computed once) or forward (plain forward passes) "
-                     "(default: the regime's; lite and proxy cached, full forward)"),
-    "--precision": ("precision", str, "fp32 (default) or bf16 autocast (unverified on GPU: see benchmarks/README.md)"),
+                     f"(default: the regime's; {_by_regime('train_path')})"),
+    "--precision": ("precision", str, f"fp32 or bf16 autocast (default: the regime's; {_by_regime('precision')})"),
     "--max-length": ("max_length", int, "token limit per text (default 128)"),
     "--candidate-text": ("candidate_text", str, "sentence | sentence+context (default sentence)"),
     "--query-prefix": ("query_prefix", str, "query prefix (default 'query: ' for E5 models, '' otherwise)"),

@@ -4,12 +4,21 @@
 out (Mo., Cr., Mul., every language-pair cell, language bias). The per-query metric
 functions take the padded rank layout of :func:`outrank_counts` /
 :func:`relevant_ranks` (1-based ranks, 0 = empty slot). :func:`search` gives exact
-top-k lists with faiss, ties in candidate-index order.
+top-k lists with faiss, ties in candidate-index order. :func:`objective_values` reads
+the study's two objectives off a result.
 """
 
 from objectives.retrieval._average_precision import average_precision
 from objectives.retrieval._evaluate import MUL_RECALL_K, evaluate_embeddings
 from objectives.retrieval._language_bias import language_bias
+from objectives.retrieval._objectives import (
+    CROSS_LINGUAL,
+    SAME_LANG_KEY,
+    CrossLingual,
+    baseline_objectives,
+    objective_names,
+    objective_values,
+)
 from objectives.retrieval._precision import precision_at_k
 from objectives.retrieval._ranks import outrank_counts, relevant_ranks
 from objectives.retrieval._recall import recall_at_k
@@ -19,10 +28,14 @@ from objectives.retrieval._search import search
 from objectives.retrieval._settings import cell_means, cr_macro, language_means, macro_mean, mo_macro
 
 __all__ = [
+    "CROSS_LINGUAL",
     "MUL_RECALL_K",
+    "SAME_LANG_KEY",
     "SCORE_TILE",
+    "CrossLingual",
     "EvalResult",
     "average_precision",
+    "baseline_objectives",
     "cell_means",
     "cr_macro",
     "evaluate_embeddings",
@@ -30,6 +43,8 @@ __all__ = [
     "language_means",
     "macro_mean",
     "mo_macro",
+    "objective_names",
+    "objective_values",
     "outrank_counts",
     "precision_at_k",
     "recall_at_k",

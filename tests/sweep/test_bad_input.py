@@ -70,6 +70,9 @@ CASES = {
     "unreachable storage": (lambda x, t, d: ["--storage", "postgresql://nobody@127.0.0.1:1/none"], "cannot reach storage"),
     "missing driver": (lambda x, t, d: ["--storage", "mysql://nobody@127.0.0.1:1/none"], "pip install 'mysqlclient'"),
     "unknown regime": (lambda x, t, d: ["--regime", "fast"], "unknown regime 'fast'"),
+    # A regime setting is named as the user wrote it, not by its place inside the resolved regime.
+    "zero steps": (lambda x, t, d: ["--steps", "0"], "invalid value for 'steps'"),
+    "dropout neither on nor off": (lambda x, t, d: ["--dropout", "maybe"], "invalid value for 'dropout'"),
     "too many layers": (lambda x, t, d: ["--train-layers", "9"], "train_layers is 9"),
     "journal file": (lambda x, t, d: ["--storage", str(d / "journal.log")], "journal file"),
     "unknown model": (lambda x, t, d: ["--model", str(d / "no-such-model")], "not found"),

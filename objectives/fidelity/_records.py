@@ -1,10 +1,11 @@
 """How far each regime's ranking of the mono ratio agrees with full fine-tuning.
 
-The numbers come from ``benchmarks/fidelity.py`` (α ∈ {0, .25, .5, .75, 1}, several
-seeds, every candidate regime against ``full`` on the same split), which writes
-``fidelity.json`` beside this module with ``--write-record``. A study whose regime is
-not shown faithful there says so in the first lines of its run summary and report,
-with the measured disagreement and the command that confirms the answer on a GPU.
+The records come from ``benchmarks/fidelity.py`` (several α, several seeds, every
+candidate regime against ``full`` on the same split), which writes ``fidelity.json``
+beside this module with ``--write-record``. A study whose regime is not shown
+faithful there says so in the first lines of its run summary and report, with the
+measured disagreement and the command that confirms the answer on a GPU; a faithful
+one names the record that makes it so.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from objectives.regimes._recipes import REGIMES, TRAINING_KEYS
+from objectives.regimes import Regime
 
-__all__ = ["SETTING_KEYS", "FidelityRecord", "fidelity_note", "fidelity_of", "fidelity_records", "fidelity_warning",
-           "load_records", "training_settings"]
+__all__ = ["RECORD_FILE", "FidelityRecord", "fidelity_note", "fidelity_of", "fidelity_records", "fidelity_warning", "load_records"]
 
-_RECORD_FILE = Path(__file__).with_name("fidelity.json")
+#: Where ``benchmarks/fidelity.py --write-record`` writes the records; shipped with the package.
+RECORD_FILE = Path(__file__).with_name("fidelity.json")
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class FidelityRecord:
 
     Attributes:
         regime: the candidate's name in the benchmark (a regime, or a regime with overrides).
-        settings: its resolved training settings (:data:`TRAINING_KEYS` plus ``precision``);
+        settings: its resolved training settings (:meth:`objectives.regimes.Regime.settings`);
             a study whose settings equal these is described by this record.
         faithful: its ranking agrees with ``full`` by the benchmark's rule (``rule``).
         rho_same_lang: Spearman ρ across α of objective 1 (same-language P@1) vs ``full``.
@@ -82,7 +83,7 @@ class FidelityRecord:
         return "; ".join(parts)
 
 
-def load_records(path: Path = _RECORD_FILE) -> dict[str, FidelityRecord]:
+def load_records(path: Path = RECORD_FILE) -> dict[str, FidelityRecord]:
     """Records by regime name; empty when the benchmark has not been recorded."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
@@ -97,43 +98,26 @@ def fidelity_records() -> dict[str, FidelityRecord]:
     return load_records()
 
 
-#: The settings that define what a trial trains; a record matches a study on all of them.
-SETTING_KEYS: tuple[str, ...] = (*TRAINING_KEYS, "precision")
-
-
-def training_settings(config: Any) -> dict[str, Any]:
-    """``config``'s resolved training settings, as records store them."""
-    return {k: getattr(config, k) for k in SETTING_KEYS}
-
-
-def _overrides(config: Any) -> dict[str, Any]:
-    """Training settings of ``config`` that differ from its regime's recipe (fp32 is every recipe's precision)."""
-    recipe = {**REGIMES[config.regime].model_dump(), "precision": "fp32"}
-    return {k: getattr(config, k) for k in SETTING_KEYS if getattr(config, k) != recipe[k]}
-
-
-def fidelity_of(config: Any) -> FidelityRecord | None:
-    """The record measured with exactly ``config``'s training settings, or None."""
-    mine = training_settings(config)
+def fidelity_of(regime: Regime) -> FidelityRecord | None:
+    """The record measured with exactly ``regime``'s settings, or None."""
+    mine = regime.settings()
     return next((r for r in fidelity_records().values() if r.settings == mine), None)
 
 
-def _is_reference(config: Any) -> bool:
-    return config.regime == "full" and not _overrides(config)
+def _is_reference(regime: Regime) -> bool:
+    return regime.name == "full" and not regime.overrides()
 
 
-def fidelity_warning(config: Any, confirm_command: str) -> str | None:
+def fidelity_warning(regime: Regime, confirm_command: str) -> str | None:
     """The lines a run summary and report open with when the training is not shown faithful.
 
     ``None`` for the ``full`` recipe (it is the reference) and for settings the
     benchmark recorded as faithful.
     """
-    if _is_reference(config):
+    if _is_reference(regime):
         return None
-    overrides = _overrides(config)
-    what = f"regime {config.regime!r}" + (
-        f" with {', '.join(f'{k}={v}' for k, v in sorted(overrides.items()))}" if overrides else f" ({REGIMES[config.regime].summary})")
-    record = fidelity_of(config)
+    what = regime.describe()
+    record = fidelity_of(regime)
     if record is None:
         return (f"WARNING: {what} has not been compared with full fine-tuning, so its ranking of mono_ratio is "
                 f"unverified. Confirm the answer on a GPU: {confirm_command}")
@@ -144,7 +128,7 @@ def fidelity_warning(config: Any, confirm_command: str) -> str | None:
             f"region to check, not the ratio to train with. Confirm on a GPU: {confirm_command}")
 
 
-def fidelity_note(config: Any, confirm_command: str) -> str | None:
+def fidelity_note(regime: Regime, confirm_command: str) -> str | None:
     """The one line a summary, report and export carry when a record shows the training faithful.
 
     It names the record (rule, reference, agreement) and where it was measured; a record
@@ -152,10 +136,10 @@ def fidelity_note(config: Any, confirm_command: str) -> str | None:
     data or another model, so the line names the command that checks the answer in the
     full regime. ``None`` when no faithful record matches (see :func:`fidelity_warning`).
     """
-    record = fidelity_of(config)
-    if record is None or not record.faithful or _is_reference(config):
+    record = fidelity_of(regime)
+    if record is None or not record.faithful or _is_reference(regime):
         return None
-    return (f"Fidelity: regime {config.regime!r} is faithful to full fine-tuning by record {record.regime!r} "
+    return (f"Fidelity: regime {regime.name!r} is faithful to full fine-tuning by record {record.regime!r} "
             f"({record.agreement()}; reference: {record.reference}; rule: {record.rule}). Measured on "
             f"{record.measured_on}; on other data or another model it does not transfer by itself: check the answer in "
             f"the full regime with {confirm_command}")

@@ -15,7 +15,7 @@ __all__ = ["TrialEncoder", "autocast", "embed_in_order"]
 class TrialEncoder(nn.Module):
     """A trainable copy of (part of) the encoder, addressed by text rows of the workspace.
 
-    Rows number every text a study uses (see :class:`objectives._workspace.Workspace`):
+    Rows number every text a study uses (see :class:`objectives.trial.Workspace`):
     the cached path reads their frozen-bottom states, the forward path their token ids.
     Subclasses implement :meth:`lengths` and :meth:`embed_rows`; :meth:`weights` is
     what a trial saves (only what training can change).

@@ -10,16 +10,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from objectives._activations import ActivationCache, build_activation_cache, cache_key
-from objectives._config import TrialConfig
 from objectives.cache import user_cache_dir
 from objectives.data import LareqaData, assign_splits, load_data, split_qids
 from objectives.encoder import Encoder, load_encoder
 from objectives.errors import ConfigError
-from objectives.regimes import CachedEncoder, ForwardEncoder, TrialEncoder
+from objectives.regimes import Regime, check_device
 from objectives.samplers import TrainItem
+from objectives.training import ActivationCache, CachedEncoder, ForwardEncoder, TrialEncoder, build_activation_cache, cache_key
+from objectives.trial._config import TrialConfig
 
-__all__ = ["EvalIndex", "Workspace", "WorkspacePool", "check_device", "eval_index_for", "prepare_workspace", "resolve_train_layers"]
+__all__ = ["EvalIndex", "Workspace", "WorkspacePool", "eval_index_for", "prepare_workspace", "resolve_train_layers"]
 
 _log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class Workspace:
     @property
     def train_layers(self) -> int:
         """K as a number (``all`` resolved against the model)."""
-        return resolve_train_layers(self.config, len(self.encoder.model.encoder.layer))
+        return resolve_train_layers(self.config.regime, self.config.model, len(self.encoder.model.encoder.layer))
 
     @property
     def cut(self) -> int:
@@ -85,9 +85,9 @@ class Workspace:
                          self._eval)
 
     def new_encoder(self) -> TrialEncoder:
-        """A fresh trainable copy of the encoder on the config's training path."""
-        model, k, precision = self.encoder.model, self.train_layers, self.config.precision
-        if self.config.train_path == "cached":
+        """A fresh trainable copy of the encoder on the regime's training path."""
+        model, k, precision = self.encoder.model, self.train_layers, self.config.regime.precision
+        if self.config.regime.train_path == "cached":
             if self.cache is None:
                 raise RuntimeError("the cached path needs a workspace prepared with train_path='cached'")
             return CachedEncoder(model, k, self.cache, precision)
@@ -100,7 +100,7 @@ class Workspace:
 
 
 class WorkspacePool:
-    """One workspace per training path and ``train_layers`` (each cut needs its own cache).
+    """One workspace per :attr:`objectives.regimes.Regime.workspace_key` (each cut needs its own cache).
 
     Settings such as steps or learning rate change the config, not the data or cache,
     so a config differing only in those reuses the loaded workspace.
@@ -111,31 +111,24 @@ class WorkspacePool:
         self._progress = progress
 
     def __call__(self, config: TrialConfig) -> Workspace:
-        key = (config.train_path, config.train_layers)
+        key = config.regime.workspace_key
         if key not in self._by_key:
             self._by_key[key] = prepare_workspace(config, progress=self._progress)
         ws = self._by_key[key]
         return ws if ws.config == config else ws.with_config(config)
 
 
-def resolve_train_layers(config: TrialConfig, layers: int) -> int:
-    """``train_layers`` as a number of top layers (``all`` is every layer).
+def resolve_train_layers(regime: Regime, model: str, layers: int) -> int:
+    """The regime's ``train_layers`` as a number of top layers of ``model`` (``all`` is every layer).
 
     Raises:
         ConfigError: more layers than the model has.
     """
-    if config.train_layers == "all":
+    if regime.train_layers == "all":
         return layers
-    if config.train_layers > layers:
-        raise ConfigError(f"train_layers is {config.train_layers} but {config.model} has {layers} layers: use 1..{layers} or all")
-    return int(config.train_layers)
-
-
-def check_device(device: str) -> None:
-    """Refuse a CUDA device torch cannot see, with the fix."""
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"device {device!r} requested but torch sees no CUDA GPU: use --device cpu (or auto), "
-                          "or install a CUDA build of torch")
+    if regime.train_layers > layers:
+        raise ConfigError(f"train_layers is {regime.train_layers} but {model} has {layers} layers: use 1..{layers} or all")
+    return int(regime.train_layers)
 
 
 def prepare_workspace(config: TrialConfig, progress: bool = True) -> Workspace:
@@ -151,7 +144,7 @@ def prepare_workspace(config: TrialConfig, progress: bool = True) -> Workspace:
         max_length=config.max_length, device=config.device,
     )
     layers = len(encoder.model.encoder.layer)
-    k = resolve_train_layers(config, layers)
+    k = resolve_train_layers(config.regime, config.model, layers)
     train_data = load_data(config.train_data, config.languages) if config.train_data else None
     texts_q, texts_c = _texts(data, config)
     if train_data is not None:
@@ -160,7 +153,7 @@ def prepare_workspace(config: TrialConfig, progress: bool = True) -> Workspace:
     start = time.perf_counter()
     token_ids = encoder.tokenize(texts_q, "query") + encoder.tokenize(texts_c, "passage")
     cache = None
-    if config.train_path == "cached":
+    if config.regime.train_path == "cached":
         key = cache_key(
             model=encoder.fingerprint, data=data.fingerprint,
             train_data=train_data.fingerprint if train_data else None,

@@ -1,8 +1,8 @@
 """The cached path: train the top K layers on frozen-bottom states computed once per study.
 
 A trial that trains only the top ``K`` of ``L`` layers sees the same output of the
-bottom ``L - K`` layers in every trial; :mod:`objectives._activations` computes it
-once (fp16, memory-mapped) and every trial runs only the top layers on it. With
+bottom ``L - K`` layers in every trial; it is computed
+once (fp16, memory-mapped; :mod:`objectives.training._activations`) and every trial runs only the top layers on it. With
 ``K = L`` this is ordinary fine-tuning with the embedding table frozen, minus the
 embedding layer's dropout (the cached states were computed without it).
 """
@@ -17,9 +17,9 @@ import torch
 from torch import nn
 from transformers.masking_utils import create_bidirectional_mask
 
-from objectives._activations import ActivationCache
 from objectives.encoder import mean_pool
-from objectives.regimes._base import TrialEncoder
+from objectives.training._activations import ActivationCache
+from objectives.training._encoder import TrialEncoder
 
 __all__ = ["CachedEncoder", "TopLayers"]
 

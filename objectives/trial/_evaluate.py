@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
-from objectives._workspace import eval_index_for  # the same query/relevance arrays as the trials
 from objectives.data import LareqaData, assign_splits, split_qids
 from objectives.encoder import Encoder
 from objectives.retrieval import EvalResult, evaluate_embeddings
+from objectives.trial._workspace import eval_index_for  # the same query/relevance arrays as the trials
 
 __all__ = ["evaluate"]
 

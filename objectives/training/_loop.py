@@ -10,8 +10,9 @@ from transformers import get_constant_schedule_with_warmup, get_linear_schedule_
 
 from objectives.faults import fault_active, fault_point
 from objectives.losses import info_nce_loss
-from objectives.regimes import TrialEncoder, autocast
+from objectives.regimes import Regime
 from objectives.samplers import HybridBatchSampler
+from objectives.training._encoder import TrialEncoder, autocast
 
 __all__ = ["TrainingDiverged", "fine_tune", "make_scheduler", "warmup_steps"]
 
@@ -25,48 +26,42 @@ def warmup_steps(steps: int, warmup_ratio: float) -> int:
     return int(round(steps * warmup_ratio))
 
 
-def make_scheduler(
-    optimizer: torch.optim.Optimizer, steps: int, warmup_ratio: float, lr_schedule: str
-) -> torch.optim.lr_scheduler.LambdaLR:
-    """Linear warm-up over ``warmup_ratio`` of the steps, then constant or linear decay to zero.
+def make_scheduler(optimizer: torch.optim.Optimizer, regime: Regime) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up over the regime's ``warmup_ratio`` of its steps, then constant or linear decay to zero.
 
     The schedules of transformers' ``get_constant_schedule_with_warmup`` and
     ``get_linear_schedule_with_warmup`` (the default of its ``Trainer``).
     """
-    warm = warmup_steps(steps, warmup_ratio)
-    if lr_schedule == "linear":
-        return get_linear_schedule_with_warmup(optimizer, warm, steps)
-    if lr_schedule == "constant":
-        return get_constant_schedule_with_warmup(optimizer, warm)
-    raise ValueError(f"lr_schedule must be constant or linear, got {lr_schedule!r}")
+    warm = warmup_steps(regime.steps, regime.warmup_ratio)
+    if regime.lr_schedule == "linear":
+        return get_linear_schedule_with_warmup(optimizer, warm, regime.steps)
+    return get_constant_schedule_with_warmup(optimizer, warm)
 
 
 def fine_tune(
     encoder: TrialEncoder,
     sampler: HybridBatchSampler,
+    regime: Regime,
     *,
-    steps: int,
-    learning_rate: float,
     temperature: float,
     symmetric: bool = False,
-    warmup_ratio: float = 0.0,
-    lr_schedule: str = "constant",
-    dropout: bool = False,
     on_step: Callable[[int, float], None] | None = None,
 ) -> list[float]:
-    """Run ``steps`` AdamW steps and return the loss of each.
+    """Run the regime's AdamW steps of InfoNCE (``temperature``, ``symmetric``) and return the loss of each.
 
-    The learning rate follows :func:`make_scheduler`. With ``dropout`` off the module stays in eval mode while gradients flow: the
-    trial is then a deterministic function of its seed, and the cached and forward
-    paths agree step for step.
+    The learning rate peaks at the regime's ``learning_rate`` and follows
+    :func:`make_scheduler`. With the regime's dropout off the module stays in eval mode
+    while gradients flow: the trial is then a deterministic function of its seed, and
+    the cached and forward paths agree step for step.
 
     Raises:
         TrainingDiverged: the loss is NaN or infinite.
     """
     params = [p for p in encoder.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=learning_rate)
-    scheduler = make_scheduler(optimizer, steps, warmup_ratio, lr_schedule)
-    encoder.train(dropout)
+    optimizer = torch.optim.AdamW(params, lr=regime.learning_rate)
+    scheduler = make_scheduler(optimizer, regime)
+    steps = regime.steps
+    encoder.train(regime.dropout)
     losses: list[float] = []
     poisoned = fault_active("nan-trial")  # test hook: this run's loss becomes NaN
     for step in range(steps):

@@ -9,12 +9,11 @@ from dataclasses import dataclass, field
 
 import torch
 
-from objectives._config import TrialConfig
-from objectives._train import fine_tune
-from objectives._workspace import Workspace, prepare_workspace
-from objectives.regimes import TrialEncoder
 from objectives.retrieval import EvalResult, evaluate_embeddings
 from objectives.samplers import HybridBatchSampler
+from objectives.training import TrialEncoder, fine_tune
+from objectives.trial._config import TrialConfig
+from objectives.trial._workspace import Workspace, prepare_workspace
 
 __all__ = ["TrialResult", "evaluate_encoder", "run_trial", "trial_seed", "zero_shot"]
 
@@ -62,12 +61,12 @@ def run_trial(
     workspace: Workspace | None = None,
     on_step: Callable[[int, float], None] | None = None,
 ) -> TrialResult:
-    """Fine-tune briefly at ``mono_ratio`` and evaluate on ``config.eval_split``.
+    """Fine-tune briefly at ``mono_ratio`` as ``config.regime`` says and evaluate on ``config.eval_split``.
 
     Deterministic on a CPU: the same config, ratio, seed and data give the same metrics.
 
     Raises:
-        objectives._train.TrainingDiverged: the loss became NaN or infinite.
+        objectives.training.TrainingDiverged: the loss became NaN or infinite.
     """
     ws = workspace if workspace is not None else prepare_workspace(config)
     if ws.config != config:
@@ -78,11 +77,8 @@ def run_trial(
         ws.train_items, ws.train_languages, config.batch_size, mono_ratio, config.mixing, seed=seed
     )
     start = time.perf_counter()
-    losses = fine_tune(
-        encoder, sampler, steps=config.steps, learning_rate=config.learning_rate,
-        temperature=config.temperature, symmetric=config.symmetric_loss, warmup_ratio=config.warmup_ratio,
-        lr_schedule=config.lr_schedule, dropout=config.dropout, on_step=on_step,
-    )
+    losses = fine_tune(encoder, sampler, config.regime, temperature=config.temperature, symmetric=config.symmetric_loss,
+                       on_step=on_step)
     if encoder.device.type == "cuda":
         torch.cuda.synchronize(encoder.device)
     train_seconds = time.perf_counter() - start

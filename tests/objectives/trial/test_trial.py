@@ -10,11 +10,11 @@ import pytest
 import torch
 
 from objectives import TrainingDiverged, TrialConfig, Workspace, fine_tune, prepare_workspace, run_trial, trial_seed
-from objectives._activations import build_activation_cache, cache_key
 from objectives.encoder import mean_pool
 from objectives.losses import info_nce_loss
-from objectives.regimes import CachedEncoder, ForwardEncoder
+from objectives.regimes import Regime
 from objectives.samplers import HybridBatchSampler
+from objectives.training import CachedEncoder, ForwardEncoder, build_activation_cache, cache_key
 
 LANGS = ["en", "de", "zh"]
 
@@ -91,11 +91,12 @@ def test_all_layers_equals_ordinary_fine_tuning_step_for_step(ws_all_layers: Wor
     torch.manual_seed(0)
     top = CachedEncoder(ws.encoder.model, ws.train_layers, ws.cache)
     sampler = HybridBatchSampler(ws.train_items, ws.train_languages, cfg.batch_size, 0.5, seed=3)
-    cached_losses = fine_tune(top, sampler, steps=5, learning_rate=1e-3, temperature=0.05)
+    plain = Regime.named("proxy", steps=5, learning_rate=1e-3)  # no warm-up, constant rate, dropout off
+    cached_losses = fine_tune(top, sampler, plain, temperature=0.05)
     # The forward path (plain forward passes on token ids), dropout off like the reference below.
     forward = ForwardEncoder(ws.encoder.model, ws.train_layers, ws.token_ids, ws.encoder.pad_id)
     sampler = HybridBatchSampler(ws.train_items, ws.train_languages, cfg.batch_size, 0.5, seed=3)
-    forward_losses = fine_tune(forward, sampler, steps=5, learning_rate=1e-3, temperature=0.05)
+    forward_losses = fine_tune(forward, sampler, plain, temperature=0.05)
 
     # Ordinary fine-tuning: the whole model on token ids, embedding table frozen (docs/design.md, "K = all layers").
     model = copy.deepcopy(ws.encoder.model)
@@ -149,7 +150,7 @@ def test_trial_seed_depends_on_params_and_repeat() -> None:
 
 
 def test_nan_loss_stops_with_reason(ws: Workspace) -> None:
-    cfg = ws.config.model_copy(update={"temperature": 1e-40})
+    cfg = ws.config.with_overrides(temperature=1e-40)
     with pytest.raises(TrainingDiverged, match="loss became nan at step 1"):
         run_trial(cfg, 0.5, seed=1, workspace=ws)
 

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, field_validator, model_serializer, model_validator
 
-from objectives.regimes._recipes import (
-    REGIMES,
-    TRAINING_KEYS,
-    TrainPath,
-    default_regime,
-    resolve_device,
-    unsupported_device,
-)
+from objectives.regimes import SETTING_KEYS, Regime, default_regime, resolve_device, unsupported_device
 
 __all__ = ["TrialConfig", "DEFAULT_MODEL"]
 
@@ -23,14 +16,16 @@ DEFAULT_MODEL = "multilingual-e5-small"
 class TrialConfig(BaseModel):
     """Settings of one short fine-tune plus evaluation.
 
+    ``regime`` is the resolved :class:`objectives.regimes.Regime`. It is given the way a
+    user writes it, flat: ``regime`` names a recipe (unset: ``full`` on a GPU, the CPU
+    default on a CPU) and any of its settings (:data:`objectives.regimes.SETTING_KEYS`:
+    ``steps``, ``learning_rate``, ...) may stand beside it as an override. Dumps are
+    flat the same way, so stored studies, identities and exports read as they always
+    have.
+
     ``query_prefix``/``passage_prefix`` left as ``None`` mean: E5's ``"query: "`` /
     ``"passage: "`` for models whose name contains ``e5``, no prefix otherwise.
-
     ``device`` ``auto`` resolves to ``cuda`` when a GPU is visible, else ``cpu``.
-    ``regime`` left unset means ``full`` on a GPU and
-    :data:`objectives.regimes.CPU_DEFAULT_REGIME` on a CPU; the regime's recipe fills
-    every training setting (:data:`objectives.regimes.TRAINING_KEYS`) not given
-    explicitly, so a validated config always holds concrete values.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -46,16 +41,8 @@ class TrialConfig(BaseModel):
     passage_prefix: str | None = None
     candidate_text: Literal["sentence", "sentence+context"] = "sentence"
     max_length: int = Field(default=128, ge=8, le=512)
-    regime: str = "proxy"
-    train_layers: int | Literal["all"] = 1
-    steps: int = Field(default=80, ge=1)
+    regime: Regime
     batch_size: int = Field(default=32, ge=2)
-    learning_rate: float = Field(default=5e-5, gt=0)
-    warmup_ratio: float = Field(default=0.0, ge=0.0, le=1.0)
-    lr_schedule: Literal["constant", "linear"] = "constant"
-    dropout: bool = False
-    train_path: TrainPath = "cached"
-    precision: Literal["fp32", "bf16"] = "fp32"
     temperature: float = Field(default=0.05, gt=0)
     symmetric_loss: bool = False
     mixing: Literal["batch", "example"] = "batch"
@@ -68,33 +55,32 @@ class TrialConfig(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _apply_regime(cls, data: Any) -> Any:
+    def _resolve_regime(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
         data = dict(data)
         device = resolve_device(str(data.get("device") or "auto"))
-        regime = data.get("regime") or default_regime(device)
-        recipe = REGIMES.get(regime)
-        for key in TRAINING_KEYS:
-            if data.get(key) is None and recipe is not None:
-                data[key] = getattr(recipe, key)
+        given = data.pop("regime", None)
+        flat = {key: data.pop(key) for key in SETTING_KEYS if key in data}
+        if isinstance(given, Regime):
+            given = given.model_dump()
+        if isinstance(given, dict):  # a resolved regime (or its dump), with flat overrides on top
+            flat = {**{k: v for k, v in given.items() if k != "name"}, **{k: v for k, v in flat.items() if v is not None}}
+            given = given.get("name")
+        # Validated as the field, so an error is located at regime.<key>.
+        regime = Regime.values(given or default_regime(device), **flat)
         return {**data, "device": device, "regime": regime}
 
-    @field_validator("regime")
-    @classmethod
-    def _known_regime(cls, value: str) -> str:
-        if value not in REGIMES:
-            raise ValueError(f"unknown regime {value!r}: choose one of {', '.join(REGIMES)}")
-        return value
-
-    @field_validator("train_layers", mode="before")
-    @classmethod
-    def _layers(cls, value: Any) -> int | str:
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value)
-        if value == "all" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
-            return value
-        raise ValueError(f"train_layers must be a number of layers >= 1 or 'all', got {value!r}")
+    @model_serializer(mode="wrap")
+    def _flat(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        flat: dict[str, Any] = {}
+        for key, value in handler(self).items():
+            if key == "regime":
+                flat["regime"] = value.pop("name")
+                flat.update(value)
+            else:
+                flat[key] = value
+        return flat
 
     @field_validator("device")
     @classmethod
@@ -110,6 +96,10 @@ class TrialConfig(BaseModel):
         if value is not None and not value:
             raise ValueError("name at least one language, or leave it unset for all")
         return value
+
+    def with_overrides(self, **values: Any) -> TrialConfig:
+        """This config with ``values`` changed and validated again (a regime setting goes into the regime)."""
+        return type(self)(**{**self.model_dump(), **values})
 
     def prefixes(self) -> tuple[str, str]:
         """The query and passage prefixes in effect."""

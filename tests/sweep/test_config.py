@@ -1,0 +1,36 @@
+"""The study config: the regime resolved once, stored flat, and old records read as what they ran."""
+
+from __future__ import annotations
+
+import pytest
+
+from objectives.errors import ConfigError
+from objectives.regimes import REGIMES
+from sweep._config import LEGACY_REGIME, config_from_record, load_config, with_legacy_defaults
+
+
+def test_a_record_made_before_regimes_reads_as_the_proxy_it_ran() -> None:
+    cfg = load_config(overrides={"regime": "proxy", "device": "cpu", "steps": 33})
+    stored = {k: v for k, v in cfg.model_dump(mode="json").items()
+              if k not in ("regime", "warmup_ratio", "lr_schedule", "dropout", "train_path", "precision")}
+    completed = with_legacy_defaults(stored)
+    assert completed["regime"] == LEGACY_REGIME == "proxy"
+    assert (completed["warmup_ratio"], completed["lr_schedule"], completed["dropout"], completed["train_path"],
+            completed["precision"]) == (0.0, "constant", False, "cached", "fp32")
+    assert completed["steps"] == 33, "what the record holds wins over the recipe"
+    assert config_from_record(stored) == cfg
+    assert with_legacy_defaults(cfg.model_dump(mode="json")) == cfg.model_dump(mode="json")
+
+
+def test_identity_and_trial_config_carry_the_whole_regime() -> None:
+    cfg = load_config(overrides={"device": "cpu", "learning_rate": 1e-3})
+    identity = cfg.identity()
+    assert identity["regime"] == cfg.regime.name and identity["learning_rate"] == 1e-3
+    assert {k: identity[k] for k in REGIMES[cfg.regime.name].settings()} == cfg.regime.settings()
+    trial = cfg.trial_config(steps=7)
+    assert trial.regime == cfg.regime.model_copy(update={"steps": 7}) and trial.regime.learning_rate == 1e-3
+
+
+def test_an_unknown_key_lists_the_regime_settings_too() -> None:
+    with pytest.raises(ConfigError, match="known keys are .*learning_rate.*steps"):
+        load_config(overrides={"stepz": 3})
