@@ -8,16 +8,14 @@ search and metrics). ``fidelity`` holds the measured agreement of each regime wi
 full fine-tuning. :mod:`objectives.objective` is the trial entry point and the only
 module here that imports Optuna.
 
-``errors``, ``faults``, ``filelock`` and ``cache`` are the dependency-free base every
-package of the project may use. They and the config load eagerly; every other name
+``errors``, ``faults``, ``filelock``, ``cache`` and ``lazy`` are the dependency-free base
+every package of the project may use. The errors load eagerly; every other name
 below loads its module, and torch, on first use (PEP 562), so ``storage`` and
 ``import sweep`` stay free of the ML stack.
 """
 
-from importlib import import_module
-from typing import Any
-
 from objectives.errors import ConfigError, DataError, ModelError, StorageError, SweepError, TrialsFailedError
+from objectives.lazy import lazy_exports
 
 _LAZY = {
     "user_cache_dir": "objectives.cache",
@@ -38,12 +36,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'objectives' has no attribute {name!r}")
-    value = getattr(import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [

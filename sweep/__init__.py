@@ -7,8 +7,7 @@ public so they can be applied to any runs: the Pareto front and its knee
 (``pareto_front``, ``choose_trial``) and the smoothed answer (``smooth_answer``).
 """
 
-from importlib import import_module
-from typing import Any
+from objectives.lazy import lazy_exports
 
 _LAZY = {
     "GRID_POINTS": "sweep._smooth",
@@ -47,9 +46,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'sweep' has no attribute {name!r}")
-    value = getattr(import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY)

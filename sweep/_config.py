@@ -152,8 +152,8 @@ LEGACY_REGIME = "proxy"
 def with_legacy_defaults(stored: dict[str, Any]) -> dict[str, Any]:
     """A stored config or identity, completed with the :data:`LEGACY_REGIME` recipe where it predates regimes.
 
-    Such a record holds the settings version 1 had (steps, learning rate, layers); the
-    recipe fills the ones it lacks.
+    Such a record holds steps, learning rate and layers; the recipe fills the settings
+    it lacks.
     """
     if "regime" in stored:
         return stored

@@ -28,9 +28,8 @@ __all__ = ["DEFAULT_ANSWER", "Answer", "BestRatio", "SmoothedOut", "TrialAnswer"
 
 Answer = Literal["smoothed", "trial"]
 #: The smoothed answer becomes the default only when benchmarks/answer_accuracy.py meets all
-#: its goals; on the CPU default's measured curves it misses one (median error 0.63x the
-#: trial knee's at 40 trials, goal <= 0.5x; benchmarks/README.md, "Answer accuracy"), so the
-#: trial knee stays the default and the smoothed answer rides along with its interval.
+#: its goals (benchmarks/README.md, "Answer accuracy"); until then the trial knee is the
+#: default and the smoothed answer rides along with its interval.
 DEFAULT_ANSWER: Answer = "trial"
 
 

@@ -203,7 +203,7 @@ class _WorkerLoop:
                          disable=not self.progress, dynamic_ncols=True)
 
         def on_step(step: int, loss: float) -> None:
-            if step < steps_bar.n:  # the next repeat (confirm): restart the clock, or its rate reads 3x too slow
+            if step < steps_bar.n:  # the next repeat (confirm): restart the bar so its rate is this repeat's
                 steps_bar.reset()
             steps_bar.n = step
             steps_bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
@@ -242,7 +242,7 @@ class _WorkerLoop:
         trial.set_user_attr("timings", {k: round(v, 2) for k, v in seconds.items()})
         trial.set_user_attr("loss_curve", [round(x, 4) for x in first.losses[:: max(1, len(first.losses) // 50)]])
         self.study.tell(trial, list(outcome.values))
-        # Prune as we go: a full-regime trial saves ~85 MB; dominated ones are never needed.
+        # Prune as we go: a full-regime trial saves every layer, and dominated ones are never needed.
         prune_weights(self.study, self.cfg)
 
     def _fail(self, trial: optuna.Trial, reason: str, log_tail: str) -> None:

@@ -48,7 +48,7 @@ _FLAGS: dict[str, tuple[str, Any, str]] = {
     "--k": ("k", int, "cut-off of objective 1, same-language P@k (default 1)"),
     "--xling-metric": ("xling_metric", str, "objective 2: mul_map (pooled, LAReQA) or cr_map (pairwise) (default mul_map)"),
     "--regime": ("regime", str, "training recipe: lite (the CPU default, shown to rank mono_ratio like full fine-tuning), "
-                 "proxy (version 1's trial, not faithful) or full (what real fine-tuning does; the GPU default); "
+                 "proxy (fast, not faithful; for studies made with it) or full (what real fine-tuning does; the GPU default); "
                  + "; ".join(f"{name}: {recipe.summary()}" for name, recipe in REGIMES.items()).replace("%", "%%")),
     "--steps": ("steps", int, f"optimizer steps per trial (default: the regime's; {_by_regime('steps')})"),
     "--batch-size": ("batch_size", int, "pairs per batch (default 32)"),

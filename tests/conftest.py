@@ -30,6 +30,15 @@ def _one_torch_thread(request: pytest.FixtureRequest) -> Iterator[None]:
     torch.set_num_threads(before)
 
 
+#: Workers for ``-n auto`` (pyproject addopts): one per core, at most this many. Each holds
+#: torch and its own tiny model and study fixtures, and many tests start CLI processes of their own.
+MAX_WORKERS = 4
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
+
+
 def xquad_dir() -> Path:
     env = os.environ.get("SWEEP_DATA_DIR")
     if env:

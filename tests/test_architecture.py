@@ -18,8 +18,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("sweep", "objectives", "storage")
-#: The dependency-free base every package may use: the error hierarchy, fault hooks, the file lock.
-BASE = ("objectives.errors", "objectives.faults", "objectives.filelock")
+#: The dependency-free base every package may use: cache folder, errors, fault hooks, file lock, lazy re-exports.
+BASE = ("objectives.cache", "objectives.errors", "objectives.faults", "objectives.filelock", "objectives.lazy")
 
 
 def _module_name(path: Path) -> str:

@@ -13,9 +13,9 @@ recipes below are the only place those values are written.
   cheapest measured regime that ranks the mono ratio like full fine-tuning by the
   fidelity rule (docs/design.md, "The fidelity rule"; its record is in
   :mod:`objectives.fidelity`).
-- ``proxy``: the fast CPU trial of version 1 (no warm-up, constant rate, dropout
-  off). It does not rank the mono ratio like real fine-tuning; kept selectable so
-  studies made with it can be continued.
+- ``proxy``: a fast CPU trial (no warm-up, constant rate, dropout off). It does not
+  rank the mono ratio like real fine-tuning; it stays selectable so that studies made
+  with it can be continued.
 - ``full``: what a team's real training run does: every transformer layer trains
   (the embedding table stays frozen; docs/design.md, "K = all layers"), the model's
   own dropout is on, the learning rate warms up linearly over the first 10 % of

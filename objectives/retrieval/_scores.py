@@ -2,7 +2,7 @@
 
 BLAS rounds the same dot product differently depending on the shape of the call
 (a one-row product goes through ``gemv``, small products through dedicated
-small-matrix kernels; measured here with OpenBLAS 0.3.31: differences of 1-2 ulp).
+small-matrix kernels, a difference of an ulp or two).
 A rank is a comparison of one score row against itself, so each row must come from a
 single call; and for the metrics to be independent of ``block_size`` the call that
 produces a row must not depend on it either. Hence queries are scored in *tiles*
@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 __all__ = ["SCORE_TILE", "score_tile"]
 
 #: Queries per scoring call. Part of the numerical definition of a score (see the
-#: module docstring), measured fastest on a 2-core machine at 13k x 384 candidates.
+#: module docstring): changing it may move a score by an ulp and so reorder ties.
 SCORE_TILE = 128
 
 

@@ -9,9 +9,7 @@ The config loads eagerly (no torch); the rest on first use (PEP 562), so a study
 config is read without the ML stack.
 """
 
-from importlib import import_module
-from typing import Any
-
+from objectives.lazy import lazy_exports
 from objectives.trial._config import DEFAULT_MODEL, TrialConfig
 
 _LAZY = {
@@ -30,12 +28,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'objectives.trial' has no attribute {name!r}")
-    value = getattr(import_module(_LAZY[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY)
 
 
 __all__ = [

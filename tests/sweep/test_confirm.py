@@ -62,7 +62,7 @@ def _points_done(url: str, name: str) -> tuple[optuna.Study, list[optuna.trial.F
 
 
 def test_confirm_reruns_front_knee_and_anchors_and_export_reads_it(tiny_args: list[str], tmp_path: Path,
-                                                                   search_copy: tuple[str, str]) -> None:
+                                                                   search_copy: tuple[str, str], run_main: CliCall) -> None:
     url, name = search_copy
     done = run_cli("sweep.confirm", _confirm_args(url, name, tiny_args, "--repeats", "2"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
@@ -93,7 +93,7 @@ def test_confirm_reruns_front_knee_and_anchors_and_export_reads_it(tiny_args: li
     assert confirm.user_attrs["baseline_dev"] == search.user_attrs["baseline_dev"]
 
     out = tmp_path / "best.yaml"
-    exported = run_cli("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out), "--answer", "trial"])
+    exported = run_main("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out), "--answer", "trial"])
     assert exported.returncode == 0, exported.stderr
     data = yaml.safe_load(out.read_text())
     assert data["source"] == "confirm" and data["answer"] == "trial"
@@ -110,17 +110,17 @@ def test_confirm_reruns_front_knee_and_anchors_and_export_reads_it(tiny_args: li
     assert conf["search_knee_alpha"] == knee["mono_ratio"]
     assert conf["search_knee_holds"] == (knee["mono_ratio"] in conf["indistinguishable_alphas"])
     assert ("HOLDS" if conf["search_knee_holds"] else "OVERTURNED") in conf["verdict"]
-    searched = run_cli("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out), "--source", "search"])
+    searched = run_main("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out), "--source", "search"])
     assert searched.returncode == 0, searched.stderr
     assert yaml.safe_load(out.read_text())["source"] == "search"
 
-    report = run_cli("sweep.report", ["--study-name", name, "--storage", url, "--out", str(tmp_path / "reports")], cwd=tmp_path)
+    report = run_main("sweep.report", ["--study-name", name, "--storage", url, "--out", str(tmp_path / "reports")], cwd=tmp_path)
     assert report.returncode == 0, report.stderr
     folder = tmp_path / "reports" / name
     head = "\n".join((folder / "summary.md").read_text().splitlines()[:6])
     assert f"Confirmed answer: α = {data['mono_ratio']:.3f}" in head
     # The confirm study's repeats measure the noise, so search + confirm carry the smoothed answer.
-    smoothed = run_cli("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out), "--answer", "smoothed"])
+    smoothed = run_main("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out), "--answer", "smoothed"])
     assert smoothed.returncode == 0, smoothed.stderr
     best = yaml.safe_load(out.read_text())
     assert best["answer"] == "smoothed" and best["smoothed"]["runs_from"] == "search + confirm"
@@ -130,7 +130,7 @@ def test_confirm_reruns_front_knee_and_anchors_and_export_reads_it(tiny_args: li
     first = (folder / "summary.md").read_text().splitlines()[2]
     assert "Answer: α = " in first and "90 % interval" in first
     # Without --answer the file holds the trial-based answer and still carries the smoothed one.
-    default = run_cli("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out)])
+    default = run_main("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out)])
     assert default.returncode == 0 and "--answer smoothed makes it the answer" in default.stdout
     plain = yaml.safe_load(out.read_text())
     assert plain["answer"] == "trial" and plain["mono_ratio"] == data["mono_ratio"] and plain["interval"] is None
@@ -152,20 +152,20 @@ def test_confirm_reruns_front_knee_and_anchors_and_export_reads_it(tiny_args: li
 
 
 def test_confirm_resumes_after_sigkill_with_exact_counts(tiny_args: list[str], tmp_path: Path,
-                                                        search_copy: tuple[str, str]) -> None:
+                                                        search_copy: tuple[str, str], run_main: CliCall) -> None:
     url, name = search_copy
     args = _confirm_args(url, name, tiny_args, "--repeats", "2")
     killed = run_cli("sweep.confirm", args, env={"SWEEP_FAULT": "during-train:3"}, cwd=tmp_path)
     assert killed.returncode == -signal.SIGKILL
     # A half-done confirmation is no answer: export falls back to the search and says so.
     out = tmp_path / "best.yaml"
-    early = run_cli("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out)])
+    early = run_main("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out)])
     assert early.returncode == 0, early.stderr
     assert yaml.safe_load(out.read_text())["source"] == "search" and "points done" in early.stdout
     forced = run_cli("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out), "--source", "confirm"])
     assert forced.returncode == 2 and "points done" in forced.stderr and len(forced.stderr.strip().splitlines()) == 1
     time.sleep(4)  # past the grace period: the dead worker's trial is stale
-    rerun = run_cli("sweep.confirm", args, cwd=tmp_path)
+    rerun = run_main("sweep.confirm", args, cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stderr
     confirm, complete = _points_done(url, name)
     points = [t.user_attrs["point"] for t in complete]
@@ -174,7 +174,7 @@ def test_confirm_resumes_after_sigkill_with_exact_counts(tiny_args: list[str], t
     cells = storage.metric_cells(storage.make_engine(url), confirm.study_name, split="dev")
     assert set(cells.trial_number) == {t.number for t in complete}
     assert set(cells.repeat) == {0, 1}
-    again = run_cli("sweep.confirm", args, cwd=tmp_path)  # complete: a rerun adds nothing
+    again = run_main("sweep.confirm", args, cwd=tmp_path)  # complete: a rerun adds nothing
     assert again.returncode == 0, again.stderr
     assert len(_points_done(url, name)[1]) == len(complete)
 
@@ -182,7 +182,7 @@ def test_confirm_resumes_after_sigkill_with_exact_counts(tiny_args: list[str], t
 def test_confirm_refuses_changed_identity_and_bad_input(tiny_args: list[str], tmp_path: Path,
                                                         search_copy: tuple[str, str], run_main: CliCall) -> None:
     url, name = search_copy
-    first = run_cli("sweep.confirm", _confirm_args(url, name, tiny_args, "--repeats", "2"), cwd=tmp_path)
+    first = run_main("sweep.confirm", _confirm_args(url, name, tiny_args, "--repeats", "2"), cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     for extra, word in ((["--repeats", "3"], "repeats"), (["--regime", "full"], "regime")):
         changed = run_main("sweep.confirm", _confirm_args(url, name, tiny_args, *extra), cwd=tmp_path)

@@ -12,7 +12,7 @@ import yaml
 from objectives import ConfigError
 from sweep import load_best_ratio
 from sweep._pareto import choose_trial, finite_complete, pareto_front
-from tests.sweep.conftest import run_cli
+from tests.sweep.conftest import CliCall, run_cli
 
 
 def _trials(url: str, name: str) -> list[optuna.trial.FrozenTrial]:
@@ -20,10 +20,10 @@ def _trials(url: str, name: str) -> list[optuna.trial.FrozenTrial]:
 
 
 @pytest.mark.parametrize("rule", ["knee", "max-xling", "max-same-lang"])
-def test_each_rule_round_trips(rule: str, made_study: tuple[str, str, Path], tmp_path: Path) -> None:
+def test_each_rule_round_trips(rule: str, made_study: tuple[str, str, Path], tmp_path: Path, run_main: CliCall) -> None:
     url, name, _ = made_study
     out = tmp_path / "best.yaml"
-    done = run_cli("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out), "--rule", rule,
+    done = run_main("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out), "--rule", rule,
                                     "--answer", "trial"])
     assert done.returncode == 0, done.stderr
     best = load_best_ratio(out)

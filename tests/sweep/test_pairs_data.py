@@ -35,20 +35,20 @@ def _complete_trials(db: Path) -> int:
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".parquet"])
 def test_study_runs_on_a_pairs_table(suffix: str, tables: tuple[list[dict[str, str]], Path], tiny_args: list[str],
-                                     tmp_path: Path) -> None:
+                                     tmp_path: Path, run_main: CliCall) -> None:
     rows, distractors = tables
     table = write_table(rows, tmp_path / f"pairs{suffix}")
     db = tmp_path / "sweep.db"
     # The first two of the three default anchors (alpha 0 and 0.5) are the two trials.
     args = [*tiny_args, "--data", str(table), "--distractors", str(distractors), "--trials", "2",
             "--storage", f"sqlite:///{db}", "--study-name", unique_study_name(), "--steps", "2"]
-    done = run_cli("sweep.run", args, cwd=tmp_path)
+    done = run_main("sweep.run", args, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert _complete_trials(db) == 2
     if suffix == ".jsonl":
         # The distractors are in the data fingerprint: the same study without them is refused.
         without = [a for a in args if a not in ("--distractors", str(distractors))]
-        again = run_cli("sweep.run", without, cwd=tmp_path)
+        again = run_main("sweep.run", without, cwd=tmp_path)
         assert again.returncode == 2 and "created with different data_fingerprint" in again.stderr, again.stderr
         assert _complete_trials(db) == 2
 

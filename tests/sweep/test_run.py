@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import time
 from pathlib import Path
 
 import optuna
@@ -12,8 +10,8 @@ from optuna.trial import TrialState
 
 import storage
 from objectives.regimes import CPU_DEFAULT_REGIME
-from tests.storage_backends import BACKENDS, backend_url, unique_study_name
-from tests.sweep.conftest import run_cli, start_cli
+from tests.storage_backends import unique_study_name
+from tests.sweep.conftest import CliCall, run_cli
 
 
 def _load(url: str, name: str) -> optuna.Study:
@@ -35,7 +33,7 @@ def _anchor_count(study: optuna.Study) -> dict[float, int]:
     return out
 
 
-def test_study_completes_tops_up_and_keeps_anchors_once(tiny_args: list[str], tmp_path: Path) -> None:
+def test_study_completes_tops_up_and_keeps_anchors_once(tiny_args: list[str], tmp_path: Path, run_main: CliCall) -> None:
     url = f"sqlite:///{tmp_path / 'sweep.db'}"
     name = unique_study_name()
     first = run_cli("sweep.run", ["--trials", "6", "--storage", url, "--study-name", name, *tiny_args])
@@ -61,27 +59,27 @@ def test_study_completes_tops_up_and_keeps_anchors_once(tiny_args: list[str], tm
     assert not storage.baseline_cells(engine, name, "dev").empty
     assert not storage.baseline_cells(engine, name, "test").empty
 
-    again = run_cli("sweep.run", ["--trials", "8", "--storage", url, "--study-name", name, *tiny_args])
+    again = run_main("sweep.run", ["--trials", "8", "--storage", url, "--study-name", name, *tiny_args])
     assert again.returncode == 0, again.stderr
     study = _load(url, name)
     assert _states(study) == {TrialState.COMPLETE: 8}
     assert _anchor_count(study) == {0.0: 2, 0.5: 2, 1.0: 2}
-    same = run_cli("sweep.run", ["--trials", "8", "--storage", url, "--study-name", name, *tiny_args])
+    same = run_main("sweep.run", ["--trials", "8", "--storage", url, "--study-name", name, *tiny_args])
     assert same.returncode == 0 and len(_load(url, name).trials) == 8
 
 
-def test_changed_identity_is_refused(tiny_args: list[str], tmp_path: Path) -> None:
+def test_changed_identity_is_refused(tiny_args: list[str], tmp_path: Path, run_main: CliCall) -> None:
     url = f"sqlite:///{tmp_path / 'sweep.db'}"
     name = unique_study_name()
-    assert run_cli("sweep.run", ["--trials", "1", "--storage", url, "--study-name", name, *tiny_args]).returncode == 0
-    changed = run_cli("sweep.run", ["--trials", "2", "--storage", url, "--study-name", name, "--k", "3", *tiny_args])
+    assert run_main("sweep.run", ["--trials", "1", "--storage", url, "--study-name", name, *tiny_args]).returncode == 0
+    changed = run_main("sweep.run", ["--trials", "2", "--storage", url, "--study-name", name, "--k", "3", *tiny_args])
     assert changed.returncode == 2
     assert changed.stderr.strip().splitlines() == [
         f"error: study '{name}' was created with different k: rerun with the original settings, or start a new study with --study-name"
     ]
     # Nothing was touched: one complete trial, the anchor runs not yet made still queued.
     assert _states(_load(url, name)) == {TrialState.COMPLETE: 1, TrialState.WAITING: 5}
-    regime = run_cli("sweep.run", ["--trials", "2", "--storage", url, "--study-name", name, "--regime", "full", *tiny_args])
+    regime = run_main("sweep.run", ["--trials", "2", "--storage", url, "--study-name", name, "--regime", "full", *tiny_args])
     assert regime.returncode == 2 and len(regime.stderr.strip().splitlines()) == 1
     # The refusal names both ways out: continue in the stored regime, or a new study.
     assert f"made with regime '{CPU_DEFAULT_REGIME}', not 'full'" in regime.stderr
@@ -89,13 +87,13 @@ def test_changed_identity_is_refused(tiny_args: list[str], tmp_path: Path) -> No
     assert _states(_load(url, name)) == {TrialState.COMPLETE: 1, TrialState.WAITING: 5}
 
 
-def test_old_default_study_is_not_mixed_with_the_new_default(tiny_args: list[str], tmp_path: Path) -> None:
+def test_old_default_study_is_not_mixed_with_the_new_default(tiny_args: list[str], tmp_path: Path, run_main: CliCall) -> None:
     """The README command rerun against a sweep.db whose study was made under the old CPU default (proxy)."""
     url = f"sqlite:///{tmp_path / 'sweep.db'}"
     name = unique_study_name()
-    assert run_cli("sweep.run", ["--trials", "1", "--storage", url, "--study-name", name, "--regime", "proxy",
+    assert run_main("sweep.run", ["--trials", "1", "--storage", url, "--study-name", name, "--regime", "proxy",
                                  *tiny_args]).returncode == 0
-    rerun = run_cli("sweep.run", ["--trials", "2", "--storage", url, "--study-name", name, *tiny_args])
+    rerun = run_main("sweep.run", ["--trials", "2", "--storage", url, "--study-name", name, *tiny_args])
     assert rerun.returncode == 2, rerun.stderr
     assert rerun.stderr.strip().splitlines() == [
         f"error: study '{name}' was made with regime 'proxy', not '{CPU_DEFAULT_REGIME}' (the default regime depends on "
@@ -103,17 +101,18 @@ def test_old_default_study_is_not_mixed_with_the_new_default(tiny_args: list[str
         "--study-name NAME"
     ]
     assert _states(_load(url, name)) == {TrialState.COMPLETE: 1, TrialState.WAITING: 5}
-    resumed = run_cli("sweep.run", ["--trials", "2", "--storage", url, "--study-name", name, "--regime", "proxy", *tiny_args])
+    resumed = run_main("sweep.run", ["--trials", "2", "--storage", url, "--study-name", name, "--regime", "proxy", *tiny_args])
     assert resumed.returncode == 0, resumed.stderr
     assert _states(_load(url, name)) == {TrialState.COMPLETE: 2, TrialState.WAITING: 4}
 
 
-def test_study_made_before_regimes_resumes_and_reports_its_device(tiny_args: list[str], tmp_path: Path) -> None:
+def test_study_made_before_regimes_resumes_and_reports_its_device(tiny_args: list[str], tmp_path: Path,
+                                                                 run_main: CliCall) -> None:
     import json
 
     url = f"sqlite:///{tmp_path / 'sweep.db'}"
     name = unique_study_name()
-    assert run_cli("sweep.run", ["--trials", "1", "--storage", url, "--study-name", name, "--regime", "proxy",
+    assert run_main("sweep.run", ["--trials", "1", "--storage", url, "--study-name", name, "--regime", "proxy",
                                  *tiny_args]).returncode == 0
     # Rewrite the stored record as version 1 wrote it: no regime, no regime settings, no train-data fingerprint.
     legacy = ("regime", "warmup_ratio", "lr_schedule", "dropout", "train_path", "precision", "train_data_fingerprint")
@@ -125,9 +124,9 @@ def test_study_made_before_regimes_resumes_and_reports_its_device(tiny_args: lis
         conn.exec_driver_sql("UPDATE sweep_studies SET config_json = ?, identity_json = ? WHERE study_name = ?",
                              (json.dumps(config), json.dumps(identity), name))
     # Read as proxy: the README command (today's CPU default) is refused, naming the way to continue it.
-    refused = run_cli("sweep.run", ["--trials", "3", "--storage", url, "--study-name", name, *tiny_args])
+    refused = run_main("sweep.run", ["--trials", "3", "--storage", url, "--study-name", name, *tiny_args])
     assert refused.returncode == 2 and "add --regime proxy to continue it" in refused.stderr
-    resumed = run_cli("sweep.run", ["--trials", "3", "--storage", url, "--study-name", name, "--regime", "proxy", *tiny_args])
+    resumed = run_main("sweep.run", ["--trials", "3", "--storage", url, "--study-name", name, "--regime", "proxy", *tiny_args])
     assert resumed.returncode == 0, resumed.stderr
     assert _states(_load(url, name))[TrialState.COMPLETE] == 3
     # A study trained on a GPU and reported on this CPU says where it trained.
@@ -135,55 +134,7 @@ def test_study_made_before_regimes_resumes_and_reports_its_device(tiny_args: lis
         stored = json.loads(conn.exec_driver_sql("SELECT config_json FROM sweep_studies WHERE study_name = ?", (name,)).scalar_one())
         conn.exec_driver_sql("UPDATE sweep_studies SET config_json = ? WHERE study_name = ?",
                              (json.dumps({**stored, "device": "cuda"}), name))
-    report = run_cli("sweep.report", ["--study-name", name, "--storage", url, "--out", str(tmp_path / "r"), "--no-test"])
+    report = run_main("sweep.report", ["--study-name", name, "--storage", url, "--out", str(tmp_path / "r"), "--no-test"])
     assert report.returncode == 0, report.stderr
     summary = (tmp_path / "r" / name / "summary.md").read_text()
     assert "device cuda" in summary and "regime proxy" in summary
-
-
-def test_killed_worker_then_rerun_reaches_target(tiny_args: list[str], tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'sweep.db'}"
-    name = unique_study_name()
-    # One seed per anchor: the retried trial then runs within --trials 5.
-    fast_heartbeat = ["--storage", url, "--study-name", name, "--anchor-seeds", "1", *tiny_args]
-    config = tmp_path / "hb.yaml"
-    config.write_text("heartbeat_interval: 1\ngrace_period: 3\n")
-    killed = run_cli("sweep.run", ["--trials", "5", "--config", str(config), *fast_heartbeat],
-                     env={"SWEEP_FAULT": "during-train:5"})  # dies in the 2nd trial (3 steps each)
-    assert killed.returncode == -signal.SIGKILL
-    study = _load(url, name)
-    assert _states(study) == {TrialState.COMPLETE: 1, TrialState.RUNNING: 1, TrialState.WAITING: 1}
-    completed_before = {t.number: t.values for t in study.trials if t.state == TrialState.COMPLETE}
-    time.sleep(4)  # past the grace period: the dead trial is stale
-    rerun = run_cli("sweep.run", ["--trials", "5", "--config", str(config), *fast_heartbeat])
-    assert rerun.returncode == 0, rerun.stderr
-    study = _load(url, name)
-    states = _states(study)
-    assert states[TrialState.COMPLETE] == 5 and TrialState.RUNNING not in states
-    assert states.get(TrialState.FAIL) == 1
-    for number, values in completed_before.items():
-        assert study.trials[number].values == values
-    # The dead trial's parameters were retried, not dropped.
-    dead = next(t for t in study.trials if t.state == TrialState.FAIL)
-    retried = [t for t in study.trials if t.system_attrs.get("failed_trial") == dead.number]
-    assert retried and retried[0].params == dead.params and retried[0].state == TrialState.COMPLETE
-    cells = storage.metric_cells(storage.make_engine(url), name)
-    assert sorted(set(cells["trial_number"])) == sorted(t.number for t in study.trials if t.state == TrialState.COMPLETE)
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_concurrent_workers_stop_at_exact_target(backend: str, tiny_args: list[str], tmp_path: Path) -> None:
-    url = backend_url(backend, tmp_path)
-    name = unique_study_name("conc")
-    workers = [start_cli("sweep.run", ["--trials", "7", "--storage", url, "--study-name", name, "--threads", "1", *tiny_args])
-               for _ in range(4)]
-    for w in workers:
-        _out, err = w.communicate(timeout=600)
-        assert w.returncode == 0, err
-        assert "database is locked" not in err
-    study = _load(url, name)
-    assert _states(study) == {TrialState.COMPLETE: 7}
-    assert _anchor_count(study) == {0.0: 2, 0.5: 2, 1.0: 2}
-    assert len({t.number for t in study.trials}) == 7
-    cells = storage.metric_cells(storage.make_engine(url), name, split="dev")
-    assert set(cells["trial_number"]) == set(range(7)), "every completed trial kept its metric cells"

@@ -102,7 +102,7 @@ def _publish(staging: Path, final: Path, expected: dict[str, object]) -> None:
 
 
 def _remove_leftovers(parent: Path, name: str, max_age_s: float = 3600.0) -> None:
-    """Delete staging/stale copies a killed process left behind (470 MB each).
+    """Delete staging/stale copies a killed process left behind (each a whole model).
 
     Only copies older than ``max_age_s`` go: a younger one may be a build in
     progress in another process (a build takes seconds).
@@ -119,10 +119,9 @@ def _remove_leftovers(parent: Path, name: str, max_age_s: float = 3600.0) -> Non
 def ensure_default_model(cache_dir: Path | None = None) -> Path:
     """Return the directory of the offline multilingual-e5-small, building it on first use.
 
-    The build happens once per cache and takes about 10 s on two cores (parsing
-    and dequantizing 1.6 s, writing 470 MB of safetensors 2.8 s, reloading to
-    fingerprint 3.7 s); later calls only hash the two source files (~0.1 s) to
-    check the ``BUILD_OK`` marker.
+    The build happens once per cache (parse and dequantize, write safetensors, reload
+    to fingerprint); later calls only hash the two source files to check the
+    ``BUILD_OK`` marker.
 
     Args:
         cache_dir: Cache root; defaults to ``$SWEEP_CACHE_DIR`` or ``~/.cache/xling-sweep``.
