@@ -59,7 +59,8 @@ EOF
 
 tests() {
     log "CUDA tests"
-    python3 -m pytest -q -p no:cacheprovider -m cuda tests/objectives/training/test_cuda.py 2>&1 | tee "$OUT/cuda_tests.log" | tail -3
+    # The GPU image has no pytest-xdist: drop the -n of pyproject's addopts.
+    python3 -m pytest -q -p no:cacheprovider -o addopts="--strict-markers" -m cuda tests/objectives/training/test_cuda.py 2>&1 | tee "$OUT/cuda_tests.log" | tail -3
 }
 
 zeroshot() {

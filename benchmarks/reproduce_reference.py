@@ -2,13 +2,18 @@
 
 Runs the README's study (``python -m sweep.run --trials 40``, same seed, same regime) into
 a fresh database, writes its ``trials.csv`` with ``python -m sweep.report --no-test``, and
-compares every trial's parameters and metrics with ``reports/xling-default/trials.csv``:
-the same α proposed in the same order, the same objectives and aggregates, bit for bit.
-Only the wall-clock column differs. A refactoring that claims "behaviour unchanged"
-is held to this.
+compares every trial's parameters and metrics with a reference ``trials.csv`` (default:
+the committed ``reports/xling-default/trials.csv``): the same α proposed in the same
+order, the same objectives and aggregates, bit for bit. Only the wall-clock column
+differs. A refactoring that claims "behaviour unchanged" is held to this.
 
-    python benchmarks/reproduce_reference.py --work /tmp/repro             # run (~35 min on 2 cores), then compare
-    python benchmarks/reproduce_reference.py --work /tmp/repro --compare   # compare an earlier run only
+The last digits of a float depend on the CPU as well as the code (BLAS picks its
+kernels by instruction set), so code is compared with code on one machine: run the
+earlier commit's study there too and pass its table as ``--reference``.
+
+    python benchmarks/reproduce_reference.py --work /tmp/new                 # this checkout (~35-45 min on 2 cores)
+    (cd <worktree of the earlier commit> && python benchmarks/reproduce_reference.py --work /tmp/old)
+    python benchmarks/reproduce_reference.py --work /tmp/new --compare --reference /tmp/old/reports/xling-default/trials.csv
 """
 
 from __future__ import annotations
@@ -57,16 +62,17 @@ def main() -> int:
     parser.add_argument("--work", type=Path, required=True, help="empty folder for the study's database and report")
     parser.add_argument("--trials", type=int, default=40)
     parser.add_argument("--compare", action="store_true", help="only compare the trials.csv an earlier run wrote")
+    parser.add_argument("--reference", type=Path, default=REFERENCE, help="the table to match (default: the committed one)")
     args = parser.parse_args()
     if not args.compare:
         run_study(args.work, args.trials)
-    problems = compare(args.work / "reports" / "xling-default" / "trials.csv")
-    values = len(pd.read_csv(REFERENCE).columns) - len(UNCOMPARED)
+    problems = compare(args.work / "reports" / "xling-default" / "trials.csv", args.reference)
+    reference = pd.read_csv(args.reference)
     if problems:
-        print(f"NOT reproduced: {len(problems)} difference(s)")
+        print(f"NOT reproduced: {len(problems)} difference(s) from {args.reference}")
         print("\n".join(problems[:20]))
         return 1
-    print(f"reproduced: {len(pd.read_csv(REFERENCE))} trials x {values} values identical to {REFERENCE.relative_to(REPO)}")
+    print(f"reproduced: {len(reference)} trials x {len(reference.columns) - len(UNCOMPARED)} values identical to {args.reference}")
     return 0
 
 

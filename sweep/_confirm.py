@@ -34,7 +34,7 @@ from sweep._pareto import choose_trial, finite_complete
 from sweep._smooth import SmoothAnswer
 
 if TYPE_CHECKING:
-    from objectives import Workspace
+    from objectives.trial import Workspace
 
 __all__ = [
     "CONFIRM_SUFFIX",
@@ -202,7 +202,7 @@ def check_confirm_inputs(cfg: SweepConfig, engine: Engine, ws: Workspace) -> dic
                           f"{record['data_fingerprint'][:12]}): pass the search's data with --data")
     if record["model_fingerprint"] == ws.encoder.fingerprint:
         return record
-    from objectives import zero_shot  # torch: only a worker about to train gets here
+    from objectives.trial import zero_shot  # torch: only a worker about to train gets here
 
     search = optuna.load_study(study_name=cfg.confirms, storage=cfg.storage)
     base = search.user_attrs.get("baseline_dev", {})

@@ -16,7 +16,7 @@ from optuna.trial import FrozenTrial
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import storage
-from objectives import ConfigError, StorageError
+from objectives.errors import ConfigError, StorageError
 from sweep._answer import SMOOTH_METHOD, same_training, smoothed_answer
 from sweep._config import config_from_record, with_legacy_defaults
 from sweep._confirm import INDISTINGUISHABLE_RULE, confirm_progress, load_confirm_study, search_curves, verdict

@@ -84,7 +84,7 @@ def test_results(cfg: SweepConfig, study: optuna.Study, engine: Engine, trials: 
     """Re-evaluate the given trials' saved weights on the held-out test split (on ``cfg``'s device), storing the cells."""
     from safetensors.torch import load_file
 
-    from objectives import WorkspacePool, evaluate_encoder  # torch: only a report with test results loads it
+    from objectives.trial import WorkspacePool, evaluate_encoder  # torch: only a report with test results loads it
 
     pool = WorkspacePool(progress=False)
     rows = []

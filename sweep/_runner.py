@@ -18,18 +18,11 @@ from sqlalchemy import Engine
 from tqdm.auto import tqdm
 
 import storage
-from objectives import (
-    ConfigError,
-    SweepError,
-    TrainingDiverged,
-    TrialConfig,
-    TrialsFailedError,
-    Workspace,
-    WorkspacePool,
-    zero_shot,
-)
+from objectives.errors import ConfigError, SweepError, TrialsFailedError
 from objectives.objective import ParamSpec, TrialOutcome, run_optuna_trial
 from objectives.retrieval import objective_values
+from objectives.training import TrainingDiverged
+from objectives.trial import TrialConfig, Workspace, WorkspacePool, zero_shot
 from sweep._artifacts import prune_weights, save_weights
 from sweep._config import SEARCHABLE, SweepConfig
 from sweep._confirm import baseline_source, check_confirm_inputs

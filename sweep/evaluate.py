@@ -7,10 +7,11 @@ import json
 import sys
 from pathlib import Path
 
-from objectives import DEFAULT_MODEL, ConfigError, evaluate
 from objectives.data import load_data
 from objectives.encoder import load_encoder
+from objectives.errors import ConfigError
 from objectives.retrieval import EvalResult
+from objectives.trial import DEFAULT_MODEL, evaluate
 from sweep._cli import main_guard, setup_logging
 
 __all__ = ["main", "format_table"]

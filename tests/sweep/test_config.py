@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from objectives.errors import ConfigError
 from objectives.regimes import REGIMES
 from sweep._config import LEGACY_REGIME, config_from_record, load_config, with_legacy_defaults
+from tests.sweep.conftest import REPO
 
 
 def test_a_record_made_before_regimes_reads_as_the_proxy_it_ran() -> None:
@@ -34,3 +36,12 @@ def test_identity_and_trial_config_carry_the_whole_regime() -> None:
 def test_an_unknown_key_lists_the_regime_settings_too() -> None:
     with pytest.raises(ConfigError, match="known keys are .*learning_rate.*steps"):
         load_config(overrides={"stepz": 3})
+
+
+def test_a_config_the_previous_layout_stored_reads_back_unchanged() -> None:
+    """The committed reference export holds the confirm study's config as the flat-field version wrote it."""
+    exported = yaml.safe_load((REPO / "reports" / "xling-default" / "best_ratio.yaml").read_text())["training_config"]
+    cfg = config_from_record(exported, storage="sqlite:///sweep.db")
+    assert cfg.regime == REGIMES["lite"] and cfg.confirms == "xling-default"
+    dumped = {k: v for k, v in cfg.model_dump(mode="json").items() if k not in ("storage", "fixed_points")}
+    assert dumped == exported, "same keys, same values: stored studies and identities compare as before"

@@ -29,7 +29,8 @@ def searched(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path, xqu
              sweep_cache: Path) -> tuple[Path, str]:
     """One small search study made by the CLI (anchors 0, 0.5, 1 plus one sampled trial).
 
-    Made once; every test confirms its own copy (:func:`search_copy`).
+    Made once, by a process of its own: it exits, so its SQLite file is whole (no open WAL)
+    when every test copies it to confirm (:func:`search_copy`).
     """
     folder = tmp_path_factory.mktemp("confirm-search")
     name = unique_study_name("search")

@@ -12,7 +12,7 @@ from optuna.trial import TrialState
 
 import storage
 from tests.storage_backends import postgres_url_or_fail, unique_study_name
-from tests.sweep.conftest import run_cli
+from tests.sweep.conftest import CliCall, run_cli
 
 HEARTBEAT = "heartbeat_interval: 1\ngrace_period: 3\n"
 
@@ -44,25 +44,25 @@ def _assert_consistent(url: str, name: str, target: int) -> optuna.Study:
 
 
 @pytest.mark.parametrize("fault", ["during-train:2", "during-cells:1", "after-cells:1"])
-def test_kill_mid_trial_then_rerun(fault: str, tiny_args: list[str], tmp_path: Path) -> None:
+def test_kill_mid_trial_then_rerun(fault: str, tiny_args: list[str], tmp_path: Path, run_main: CliCall) -> None:
     url, name, args = _args(tmp_path, tiny_args, 4)
     killed = run_cli("sweep.run", args, env={"SWEEP_FAULT": fault})
     assert killed.returncode == -signal.SIGKILL
     time.sleep(4)
-    rerun = run_cli("sweep.run", args)
+    rerun = run_main("sweep.run", args)
     assert rerun.returncode == 0, rerun.stderr
     study = _assert_consistent(url, name, 4)
     assert sum(t.state == TrialState.FAIL for t in study.trials) == 1
 
 
-def test_kill_during_cache_build(tiny_args: list[str], tmp_path: Path) -> None:
+def test_kill_during_cache_build(tiny_args: list[str], tmp_path: Path, run_main: CliCall) -> None:
     cache = tmp_path / "fresh-cache"
     tiny_args = [*tiny_args[: tiny_args.index("--cache-dir")], "--cache-dir", str(cache), *tiny_args[tiny_args.index("--cache-dir") + 2:]]
     url, name, args = _args(tmp_path, tiny_args, 2)
     killed = run_cli("sweep.run", args, env={"SWEEP_FAULT": "during-cache:3"})
     assert killed.returncode == -signal.SIGKILL
     assert not [p for p in (cache / "activations").iterdir() if p.is_dir() and ".tmp-" not in p.name]
-    rerun = run_cli("sweep.run", args)
+    rerun = run_main("sweep.run", args)
     assert rerun.returncode == 0, rerun.stderr
     _assert_consistent(url, name, 2)
     folders = [p for p in (cache / "activations").iterdir() if p.is_dir()]
