@@ -21,9 +21,9 @@ _LAZY = {
     "ParamRange": "sweep._config",
     "SweepConfig": "sweep._config",
     "load_config": "sweep._config",
-    "BestRatio": "sweep._export",
+    "BestRatio": "sweep._best_ratio",
+    "load_best_ratio": "sweep._best_ratio",
     "export_best_ratio": "sweep._export",
-    "load_best_ratio": "sweep._export",
     "run_study": "sweep._runner",
 }
 

@@ -1,151 +1,35 @@
-"""Write the chosen mono ratio, the smoothed answer and their provenance to YAML, and read it back.
+"""Write the chosen mono ratio, the smoothed answer and their provenance to YAML.
 
 The answer a training script reads (docs/design.md, "Export rules"); the choice itself
-is :mod:`sweep._pareto` (trial-based) and :mod:`sweep._answer` (smoothed).
+is :mod:`sweep._pareto` (trial-based) and :mod:`sweep._answer` (smoothed), the file's
+schema and its loader :mod:`sweep._best_ratio`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Literal
 
 import optuna
 import yaml
 from optuna.trial import FrozenTrial
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import storage
 from objectives.errors import ConfigError, StorageError
 from sweep._answer import SMOOTH_METHOD, same_training, smoothed_answer
+from sweep._best_ratio import Answer, BestRatio, Confirmation, ConfirmedPointOut, SmoothedOut, TrialAnswer, TrialPoint
 from sweep._config import config_from_record, with_legacy_defaults
 from sweep._confirm import INDISTINGUISHABLE_RULE, confirm_progress, load_confirm_study, search_curves, verdict
 from sweep._pareto import Rule, choose_trial, finite_complete
 from sweep._provenance import package_versions
 from sweep._summary import regime_fidelity, regime_warning
 
-__all__ = ["DEFAULT_ANSWER", "Answer", "BestRatio", "SmoothedOut", "TrialAnswer", "export_best_ratio", "load_best_ratio"]
+__all__ = ["DEFAULT_ANSWER", "export_best_ratio"]
 
-Answer = Literal["smoothed", "trial"]
 #: The smoothed answer becomes the default only when benchmarks/answer_accuracy.py meets all
 #: its goals (benchmarks/README.md, "Answer accuracy"); until then the trial knee is the
 #: default and the smoothed answer rides along with its interval.
 DEFAULT_ANSWER: Answer = "trial"
-
-
-class TrialPoint(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    trial: int
-    mono_ratio: float = Field(ge=0.0, le=1.0)
-    params: dict[str, float]
-    same_lang: float
-    xling: float
-
-
-class ConfirmedPointOut(BaseModel):
-    """A re-run point of the confirm study: mean ± sample std over its repeats."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    trial: int
-    mono_ratio: float = Field(ge=0.0, le=1.0)
-    params: dict[str, float]
-    kinds: list[str]
-    source_trials: list[int]
-    same_lang_mean: float
-    same_lang_std: float
-    xling_mean: float
-    xling_std: float
-    repeats: int
-
-
-class Confirmation(BaseModel):
-    """How the answer was confirmed, and how sure it is."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    study_name: str
-    regime: str
-    device: str
-    repeats: int
-    points: list[ConfirmedPointOut]
-    indistinguishable_alphas: list[float]
-    indistinguishable_rule: str
-    search_knee_alpha: float | None
-    search_knee_holds: bool | None
-    verdict: str
-
-
-class SmoothedOut(BaseModel):
-    """The smoothed answer (sweep._smooth) with what it rests on."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    method: str
-    mono_ratio: float
-    interval: list[float]
-    level: float
-    median: float
-    front_alphas: list[float] | None
-    predicted: dict[str, float]
-    noise_sd: dict[str, float]
-    noise_dof: int
-    length_scales: dict[str, float]
-    runs: int
-    runs_from: str
-
-
-class TrialAnswer(BaseModel):
-    """The trial-based answer: the rule applied to the study's (or confirm study's) points."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    mono_ratio: float
-    trial: int
-    study_name: str
-    metrics: dict[str, float | None]
-
-
-class BestRatio(BaseModel):
-    """The exported choice, as a training script reads it back."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    mono_ratio: float = Field(ge=0.0, le=1.0)
-    # Which answer ``mono_ratio`` is. Files written before smoothing existed are trial answers.
-    # With ``smoothed``, ``metrics`` holds the curves' posterior means at mono_ratio and
-    # ``trial`` the trial-based choice, which ``trial_answer`` describes.
-    answer: Answer = "trial"
-    interval: list[float] | None = None
-    params: dict[str, float]
-    metric_names: list[str]
-    metrics: dict[str, float | None]
-    trial: int
-    rule: str
-    constraints: dict[str, float | None]
-    pareto_set: list[TrialPoint]
-    baseline: dict[str, float | None]
-    training_config: dict[str, Any]
-    # Exports made before regimes existed all came from the proxy regime on a CPU.
-    regime: str = "proxy"
-    device: str = "cpu"
-    fidelity_warning: str | None = None
-    # The record that shows the regime faithful (rule, reference, agreement), when one does.
-    fidelity: str | None = None
-    # Which study the choice was made on: the single-seed search, or its confirm study.
-    source: Literal["search", "confirm"] = "search"
-    confirmation: Confirmation | None = None
-    smoothed: SmoothedOut | None = None
-    trial_answer: TrialAnswer | None = None
-    answer_note: str | None = None
-    study_name: str
-    storage: str
-    model_fingerprint: str
-    data_fingerprint: str
-    code_version: str
-    packages: dict[str, str]
-    exported_at: str
 
 
 def _point(t: FrozenTrial) -> TrialPoint:
@@ -253,23 +137,3 @@ def export_best_ratio(
     tmp.write_text(yaml.safe_dump(best.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8")
     tmp.replace(out)
     return best
-
-
-def load_best_ratio(path: str | Path) -> BestRatio:
-    """Read and validate an exported file (safe YAML loader only).
-
-    Raises:
-        ConfigError: the file is missing, not YAML, or not an export of this tool.
-    """
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ConfigError(f"cannot read {path}: {e.strerror}; export it with python -m sweep.export --out {path}") from None
-    except yaml.YAMLError:
-        raise ConfigError(f"{path} is not valid YAML: re-export it with python -m sweep.export") from None
-    try:
-        return BestRatio.model_validate(data)
-    except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"{path} is not a sweep export ({where}: {first['msg']}): re-export it with python -m sweep.export") from None
