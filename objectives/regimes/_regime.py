@@ -63,6 +63,7 @@ class Regime(BaseModel):
     @field_validator("name")
     @classmethod
     def _known(cls, value: str) -> str:
+        # REGIMES is built from Regime objects below; until it exists there is nothing to check against.
         if "REGIMES" in globals() and value not in REGIMES:
             raise ValueError(f"unknown regime {value!r}: choose one of {', '.join(REGIMES)}")
         return value
@@ -83,10 +84,10 @@ class Regime(BaseModel):
         Raises:
             pydantic.ValidationError: unknown name or an invalid override.
         """
-        return cls(**cls.values(name, **overrides))
+        return cls(**cls.recipe_fields(name, **overrides))
 
     @staticmethod
-    def values(name: str, **overrides: Any) -> dict[str, Any]:
+    def recipe_fields(name: str, **overrides: Any) -> dict[str, Any]:
         """The unvalidated fields of recipe ``name`` with ``overrides`` (``None`` skipped); only ``name`` if it is unknown."""
         recipe = REGIMES.get(name)
         settings = recipe.settings() if recipe is not None else {}

@@ -68,7 +68,7 @@ class TrialConfig(BaseModel):
             flat = {**{k: v for k, v in given.items() if k != "name"}, **{k: v for k, v in flat.items() if v is not None}}
             given = given.get("name")
         # Validated as the field, so an error is located at regime.<key>.
-        regime = Regime.values(given or default_regime(device), **flat)
+        regime = Regime.recipe_fields(given or default_regime(device), **flat)
         return {**data, "device": device, "regime": regime}
 
     @model_serializer(mode="wrap")
