@@ -23,7 +23,7 @@ _LAYERS = 12
 
 def estimate(cfg: SweepConfig) -> dict[str, float]:
     """Seconds for the one-time cache, per trial and in total; cache megabytes."""
-    data = load_data(cfg.data, cfg.languages, cfg.distractors)
+    data = load_data(cfg.data, cfg.languages, cfg.distractors, cache_dir=cfg.cache_dir)
     texts = len(data.questions) + len(data.candidates)
     eval_questions = len(data.questions) * cfg.split_fractions[1]
     regime = cfg.regime

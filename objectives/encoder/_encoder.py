@@ -8,8 +8,8 @@ attention mask, and the result is L2-normalised so a dot product is a cosine.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -229,7 +229,7 @@ def load_encoder(
     max_length: int | None = None,
     device: str | torch.device = "cpu",
     threads: int | None = None,
-    cache_dir: Path | None = None,
+    cache_dir: str | os.PathLike[str] | None = None,
 ) -> Encoder:
     """Load an encoder by name, offline.
 

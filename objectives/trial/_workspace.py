@@ -19,7 +19,8 @@ from objectives.samplers import TrainItem
 from objectives.training import ActivationCache, CachedEncoder, ForwardEncoder, TrialEncoder, build_activation_cache, cache_key
 from objectives.trial._config import TrialConfig
 
-__all__ = ["EvalIndex", "Workspace", "WorkspacePool", "eval_index_for", "prepare_workspace", "resolve_train_layers"]
+__all__ = ["EvalIndex", "Workspace", "WorkspacePool", "eval_index_for", "loaded_settings", "prepare_workspace",
+           "resolve_train_layers"]
 
 _log = logging.getLogger(__name__)
 
@@ -79,7 +80,17 @@ class Workspace:
         return len(self.encoder.model.encoder.layer) - self.train_layers
 
     def with_config(self, config: TrialConfig) -> Workspace:
-        """The same loaded data, encoder and cache under a config that changes none of them."""
+        """The same loaded data, encoder and cache under a config that changes none of them.
+
+        Raises:
+            ConfigError: ``config`` changes what was loaded (data, split, model, tokens, cut or path).
+        """
+        changed = [key for key, value in loaded_settings(config).items() if loaded_settings(self.config)[key] != value]
+        if changed:
+            raise ConfigError(
+                f"this workspace was prepared for another {', '.join(changed)}: prepare one for the trial's config "
+                "(prepare_workspace, or a WorkspacePool that keeps one per cut)"
+            )
         return Workspace(config, self.data, self.splits, self.encoder, self.token_ids, self.cache, self.train_items,
                          self.train_languages, self.cache_seconds, self.candidate_offset, self.train_fingerprint,
                          self._eval)
@@ -100,22 +111,38 @@ class Workspace:
 
 
 class WorkspacePool:
-    """One workspace per :attr:`objectives.regimes.Regime.workspace_key` (each cut needs its own cache).
+    """One workspace per set of :func:`loaded_settings` (each cut, for one, needs its own cache).
 
     Settings such as steps or learning rate change the config, not the data or cache,
     so a config differing only in those reuses the loaded workspace.
     """
 
     def __init__(self, progress: bool = True) -> None:
-        self._by_key: dict[tuple[str, int | str], Workspace] = {}
+        self._by_key: dict[str, Workspace] = {}
         self._progress = progress
 
     def __call__(self, config: TrialConfig) -> Workspace:
-        key = config.regime.workspace_key
+        key = repr(sorted(loaded_settings(config).items()))
         if key not in self._by_key:
             self._by_key[key] = prepare_workspace(config, progress=self._progress)
         ws = self._by_key[key]
         return ws if ws.config == config else ws.with_config(config)
+
+
+def loaded_settings(config: TrialConfig) -> dict[str, object]:
+    """The settings a workspace's data, split, encoder, tokens and cache were made from.
+
+    Two configs that agree on these can share a workspace; the rest (steps, learning
+    rate, temperature, ...) only changes how a trial trains.
+    """
+    query_prefix, passage_prefix = config.prefixes()
+    return {
+        "model": config.model, "data": config.data, "train_data": config.train_data, "distractors": config.distractors,
+        "languages": config.languages, "split_seed": config.split_seed, "split_fractions": config.split_fractions,
+        "query_prefix": query_prefix, "passage_prefix": passage_prefix, "candidate_text": config.candidate_text,
+        "max_length": config.max_length, "device": config.device,
+        "train_path": config.regime.train_path, "train_layers": config.regime.train_layers,
+    }
 
 
 def resolve_train_layers(regime: Regime, model: str, layers: int) -> int:
@@ -136,16 +163,16 @@ def prepare_workspace(config: TrialConfig, progress: bool = True) -> Workspace:
     check_device(config.device)
     if config.threads:
         torch.set_num_threads(config.threads)
-    data = load_data(config.data, config.languages, config.distractors)
+    data = load_data(config.data, config.languages, config.distractors, cache_dir=config.cache_dir)
     splits = assign_splits(data, config.split_seed, config.split_fractions)
     query_prefix, passage_prefix = config.prefixes()
     encoder = load_encoder(
         config.model, query_prefix=query_prefix, passage_prefix=passage_prefix,
-        max_length=config.max_length, device=config.device,
+        max_length=config.max_length, device=config.device, cache_dir=config.cache_dir,
     )
     layers = len(encoder.model.encoder.layer)
     k = resolve_train_layers(config.regime, config.model, layers)
-    train_data = load_data(config.train_data, config.languages) if config.train_data else None
+    train_data = load_data(config.train_data, config.languages, cache_dir=config.cache_dir) if config.train_data else None
     texts_q, texts_c = _texts(data, config)
     if train_data is not None:
         train_q, train_c = _texts(train_data, config)

@@ -47,7 +47,7 @@ def _expected_marker() -> dict[str, object]:
     }
 
 
-def default_model_dir(cache_dir: Path | None = None) -> Path:
+def default_model_dir(cache_dir: str | os.PathLike[str] | None = None) -> Path:
     """Where the converted default model lives inside the cache."""
     return user_cache_dir(cache_dir) / "models" / DEFAULT_MODEL_DIRNAME
 
@@ -116,7 +116,7 @@ def _remove_leftovers(parent: Path, name: str, max_age_s: float = 3600.0) -> Non
             continue
 
 
-def ensure_default_model(cache_dir: Path | None = None) -> Path:
+def ensure_default_model(cache_dir: str | os.PathLike[str] | None = None) -> Path:
     """Return the directory of the offline multilingual-e5-small, building it on first use.
 
     The build happens once per cache (parse and dequantize, write safetensors, reload
