@@ -115,9 +115,13 @@ def purge_orphans(engine: Engine, study_name: str) -> int:
 
 
 def delete_study_rows(engine: Engine, study_name: str) -> None:
-    """Remove every side-table row of a study (used when a study is deleted)."""
+    """Remove the cells, timings and record of a study whose Optuna study is gone.
+
+    Called when a study is (re-)created: Optuna's own ``delete-study`` leaves these
+    tables alone. The admission row stays, as the caller may hold it.
+    """
     with session_scope(engine) as session:
-        for model in (MetricCell, TimingRecord, StudyRecord, AdmissionLock):
+        for model in (MetricCell, TimingRecord, StudyRecord):
             session.execute(delete(model).where(model.study_name == study_name))
 
 

@@ -1,4 +1,4 @@
-"""Workers that start together on a brand-new database all open it (no creation race)."""
+"""Opening a study: workers that start together on a brand-new database all open it (no creation race); a re-created study starts clean."""
 
 from __future__ import annotations
 
@@ -7,13 +7,15 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import optuna
 import pytest
 import sqlalchemy
 
 import storage
 from sweep._config import SweepConfig
 from sweep._study import make_rdb_storage
-from tests.storage_backends import postgres_url_or_fail
+from tests.storage_backends import BACKENDS, backend_url, postgres_url_or_fail, unique_study_name
+from tests.sweep.conftest import CliCall
 
 N_WORKERS = 6
 
@@ -63,3 +65,26 @@ def test_simultaneous_first_opens_all_succeed(fresh_url: str) -> None:
         versions = conn.exec_driver_sql("SELECT COUNT(*) FROM alembic_version").scalar_one()
     engine.dispose()
     assert versions == 1
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_study_recreated_after_optuna_delete_study_starts_clean(backend: str, tmp_path: Path, tiny_args: list[str],
+                                                                run_main: CliCall) -> None:
+    # The refusal messages tell users to run `optuna delete-study`, which leaves our side
+    # tables alone: a study re-created under the name must not inherit the old identity,
+    # baseline or cells.
+    url, name = backend_url(backend, tmp_path), unique_study_name()
+    common = ["--storage", url, "--study-name", name, *tiny_args]
+    assert run_main("sweep.run", ["--trials", "1", "--k", "1", *common]).returncode == 0
+    optuna.delete_study(study_name=name, storage=url)
+    again = run_main("sweep.run", ["--trials", "1", "--k", "2", *common])
+    assert again.returncode == 0, again.stderr
+    study = optuna.load_study(study_name=name, storage=url)
+    assert {"baseline_dev", "baseline_test"} <= set(study.user_attrs), "the new study got no baseline"
+    engine = storage.make_engine(url)
+    record = storage.get_study_record(engine, name)
+    assert record is not None and record["identity"]["k"] == 2
+    assert set(storage.metric_cells(engine, name)["trial_id"]) == {study.trials[0]._trial_id}
+    top_up = run_main("sweep.run", ["--trials", "2", "--k", "2", *common])
+    assert top_up.returncode == 0, top_up.stderr
+    engine.dispose()
