@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 import storage
 from objectives.errors import ConfigError, StorageError
 from sweep._config import SweepConfig, with_legacy_defaults
+from sweep._grid_sampler import CoarseToFineGridSampler
 
 __all__ = ["MAX_TRIES_PER_POINT", "enqueue_point", "make_rdb_storage", "make_sampler", "open_study", "requeue_missing_points",
            "worker_seed"]
@@ -119,8 +120,8 @@ def make_sampler(cfg: SweepConfig, worker_id: int) -> optuna.samplers.BaseSample
         return optuna.samplers.RandomSampler(seed=seed)
     if set(cfg.search_space) != {"mono_ratio"}:
         raise ConfigError("the grid sampler searches mono_ratio only: drop the other search-space keys or pick tpe")
-    grid = np.linspace(cfg.search_space["mono_ratio"].low, cfg.search_space["mono_ratio"].high, cfg.trials)
-    return optuna.samplers.GridSampler({"mono_ratio": [float(x) for x in grid]}, seed=seed)
+    # Not Optuna's GridSampler: its grid depended on --trials and skipped the anchors' points.
+    return CoarseToFineGridSampler(cfg.search_space["mono_ratio"].low, cfg.search_space["mono_ratio"].high)
 
 
 def _identity_diff(stored: dict[str, Any], current: dict[str, Any]) -> list[str]:
