@@ -174,6 +174,9 @@ def open_study(
             study = optuna.load_study(study_name=cfg.study_name, storage=rdb, sampler=sampler)
             storage.save_study_record(engine, cfg.study_name, config=cfg.public_dump(), identity=identity, **provenance)
             return study
+        # Side rows under this name belong to a study deleted with `optuna delete-study`, which
+        # knows nothing of them: the new study must not inherit its identity, baseline or cells.
+        storage.delete_study_rows(engine, cfg.study_name)
         study = optuna.create_study(
             study_name=cfg.study_name, storage=rdb, sampler=sampler, directions=["maximize", "maximize"]
         )
@@ -185,9 +188,6 @@ def open_study(
         else:
             # First every anchor once, then the extra seeds: a short run still covers all anchors.
             for replicate in range(cfg.anchor_seeds):
-        # Side rows under this name belong to a study deleted with `optuna delete-study`, which
-        # knows nothing of them: the new study must not inherit its identity, baseline or cells.
-        storage.delete_study_rows(engine, cfg.study_name)
                 for alpha in cfg.anchors:
                     study.enqueue_trial({"mono_ratio": alpha}, user_attrs={"anchor": True, "replicate": replicate},
                                         skip_if_exists=replicate == 0)
