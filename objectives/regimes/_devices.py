@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from objectives.errors import ConfigError
 from objectives.regimes._regime import CPU_DEFAULT_REGIME
 
@@ -18,8 +20,8 @@ def resolve_device(device: str) -> str:
 
 
 def unsupported_device(device: str) -> str | None:
-    """Why ``device`` cannot be named, or None for ``auto``, ``cpu``, ``cuda`` and ``cuda:N``."""
-    if device in ("auto", "cpu") or device.startswith("cuda"):
+    """Why ``device`` cannot be named, or None for ``auto``, ``cpu``, ``cuda`` and ``cuda:N`` (N a number)."""
+    if device in ("auto", "cpu", "cuda") or re.fullmatch(r"cuda:[0-9]+", device):
         return None
     return f"device {device!r} is not supported: use cpu, cuda (or cuda:N) or auto"
 
@@ -33,10 +35,15 @@ def check_device(device: str) -> None:
     """Refuse a CUDA device torch cannot see, with the fix.
 
     Raises:
-        ConfigError: ``cuda`` named on a machine whose torch sees no GPU.
+        ConfigError: ``cuda`` named on a machine whose torch sees no GPU, or ``cuda:N``
+            beyond the GPUs it sees.
     """
     import torch
 
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ConfigError(f"device {device!r} requested but torch sees no CUDA GPU: use --device cpu (or auto), "
                           "or install a CUDA build of torch")
+    index = device.partition(":")[2]
+    if index.isdigit() and int(index) >= (count := torch.cuda.device_count()):
+        raise ConfigError(f"device {device!r} requested but torch sees {count} GPU{'s' if count != 1 else ''} "
+                          f"(cuda:0 to cuda:{count - 1}): pass one of those, or cuda")

@@ -80,6 +80,10 @@ CASES = {
 }
 if not torch.cuda.is_available():  # on a GPU machine this is no mistake
     CASES["cuda without a GPU"] = (lambda x, t, d: ["--device", "cuda"], "torch sees no CUDA GPU")
+else:
+    CASES["cuda index beyond the GPUs"] = (lambda x, t, d: ["--device", f"cuda:{torch.cuda.device_count()}"],
+                                           f"torch sees {torch.cuda.device_count()} GPU")
+CASES["device that is no device"] = (lambda x, t, d: ["--device", "cudafoo"], "device 'cudafoo' is not supported")
 
 
 #: Run as a real ``python -m sweep.run`` process (the others call ``main`` in-process):
