@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from objectives.cache import user_cache_dir
+from objectives.cache import cache_write_message, user_cache_dir
 from objectives.data import LareqaData, assign_splits, load_data, split_qids
 from objectives.encoder import Encoder, load_encoder
 from objectives.errors import ConfigError
@@ -187,10 +187,12 @@ def prepare_workspace(config: TrialConfig, progress: bool = True) -> Workspace:
             prefixes=(query_prefix, passage_prefix), candidate_text=config.candidate_text,
             max_length=config.max_length, cut=layers - k,
         )
-        cache = build_activation_cache(
-            encoder.model, token_ids, layers - k, user_cache_dir(config.cache_dir) / "activations", key,
-            pad_id=encoder.pad_id, progress=progress,
-        )
+        root = user_cache_dir(config.cache_dir) / "activations"
+        try:
+            cache = build_activation_cache(encoder.model, token_ids, layers - k, root, key, pad_id=encoder.pad_id,
+                                           progress=progress)
+        except OSError as e:  # missing, read-only or full: the user's to fix, not a traceback
+            raise ConfigError(cache_write_message("the activation cache", root, e)) from None
     cache_seconds = time.perf_counter() - start
     # Cache rows: eval questions, [train questions], eval candidates, [train candidates].
     candidate_offset = len(texts_q)

@@ -83,6 +83,7 @@ if not torch.cuda.is_available():  # on a GPU machine this is no mistake
 else:
     CASES["cuda index beyond the GPUs"] = (lambda x, t, d: ["--device", f"cuda:{torch.cuda.device_count()}"],
                                            f"torch sees {torch.cuda.device_count()} GPU")
+CASES["unusable cache folder"] = (lambda x, t, d: ["--cache-dir", "/proc/no-cache"], "cache folder /proc/no-cache")
 CASES["device that is no device"] = (lambda x, t, d: ["--device", "cudafoo"], "device 'cudafoo' is not supported")
 
 

