@@ -7,11 +7,13 @@ import json
 import sys
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from objectives.data import load_data
 from objectives.encoder import load_encoder
 from objectives.errors import ConfigError
 from objectives.retrieval import EvalResult
-from objectives.trial import DEFAULT_MODEL, evaluate
+from objectives.trial import DEFAULT_MODEL, TrialConfig, evaluate
 from sweep._cli import main_guard, setup_logging
 
 __all__ = ["main", "format_table"]
@@ -52,25 +54,39 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", default="all", choices=["all", "train", "dev", "test"], help="questions to evaluate (default all)")
     parser.add_argument("--seed", type=int, default=0, help="split seed (default 0)")
     parser.add_argument("--k", type=int, default=1, help="cut-off of P@k (default 1)")
-    parser.add_argument("--max-length", type=int, default=None, help="token limit (default: the encoder's, 256)")
-    parser.add_argument("--query-prefix", default="query: ")
-    parser.add_argument("--passage-prefix", default="passage: ")
+    parser.add_argument("--max-length", type=int, default=None, help="token limit per text (default 128, as in the trials)")
+    parser.add_argument("--query-prefix", default=None, help="query prefix (default 'query: ' for E5 models, '' otherwise)")
+    parser.add_argument("--passage-prefix", default=None, help="passage prefix (default 'passage: ' for E5 models, '' otherwise)")
+    parser.add_argument("--candidate-text", default=None, choices=["sentence", "sentence+context"],
+                        help="candidate text (default sentence)")
     parser.add_argument("--json", type=Path, default=None, help="also write every number to this JSON file")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     setup_logging()
     if args.k < 1:
         raise ConfigError(f"k must be at least 1, got {args.k}: pass --k 1 or more")
+    # The trials' own config supplies every default (prefixes, max length, candidate text), so
+    # these numbers are the study's zero-shot baseline.
+    given = {"query_prefix": args.query_prefix, "passage_prefix": args.passage_prefix, "max_length": args.max_length,
+             "candidate_text": args.candidate_text}
+    try:
+        config = TrialConfig(model=args.model, device="cpu", **{k: v for k, v in given.items() if v is not None})
+    except ValidationError as e:
+        raise ConfigError(f"invalid value for {'.'.join(map(str, e.errors()[0]['loc']))}: {e.errors()[0]['msg']}") from None
+    query_prefix, passage_prefix = config.prefixes()
     data = load_data(args.data, args.languages.split(",") if args.languages else None, args.distractors)
-    encoder = load_encoder(args.model, query_prefix=args.query_prefix, passage_prefix=args.passage_prefix,
-                           max_length=args.max_length)
+    encoder = load_encoder(config.model, query_prefix=query_prefix, passage_prefix=passage_prefix,
+                           max_length=config.max_length)
     timings: dict[str, float] = {}
-    result = evaluate(encoder, data, args.split, args.k, split_seed=args.seed, progress=not args.quiet, timings=timings)
+    result = evaluate(encoder, data, args.split, args.k, split_seed=args.seed, candidate_text=config.candidate_text,
+                      progress=not args.quiet, timings=timings)
     print(format_table(result))
     print(f"encode {timings['encode']:.1f} s, metrics {timings['metrics']:.1f} s")
     if args.json:
+        settings = {"query_prefix": query_prefix, "passage_prefix": passage_prefix, "max_length": encoder.max_length,
+                    "candidate_text": config.candidate_text}
         args.json.write_text(json.dumps({**result.to_dict(), "model": args.model, "split": args.split,
-                                         "timings": timings}, indent=1))
+                                         "settings": settings, "timings": timings}, indent=1))
     return 0
 
 

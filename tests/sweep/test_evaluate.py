@@ -1,0 +1,28 @@
+"""``python -m sweep.evaluate`` measures as the trials do: its zero-shot numbers are the study's baseline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from objectives import TrialConfig, prepare_workspace, zero_shot
+from tests.sweep.conftest import CliCall
+
+
+def test_evaluate_matches_the_studys_zero_shot_baseline(tiny_model_dir: Path, xquad_path: Path, tmp_path: Path,
+                                                       run_main: CliCall) -> None:
+    out = tmp_path / "eval.json"
+    done = run_main("sweep.evaluate", ["--model", str(tiny_model_dir), "--data", str(xquad_path), "--languages", "en,de",
+                                       "--split", "dev", "--json", str(out), "--quiet"])
+    assert done.returncode == 0, done.stderr
+    measured = json.loads(out.read_text())
+    # The trials' defaults: no prefixes for a model that is not E5, 128 tokens.
+    config = TrialConfig(model=str(tiny_model_dir), data=str(xquad_path), languages=["en", "de"], device="cpu",
+                         regime="proxy", train_path="forward", cache_dir=str(tmp_path / "cache"))
+    assert measured["settings"] == {"query_prefix": "", "passage_prefix": "", "max_length": config.max_length,
+                                    "candidate_text": "sentence"}
+    baseline = zero_shot(prepare_workspace(config, progress=False), "dev")
+    for key in ("same_lang_p@k", "xling_map", "cr_map", "mo_map"):
+        assert measured[key] == pytest.approx(baseline.to_dict()[key], abs=1e-6), key
