@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 import storage
 from objectives.fidelity import fidelity_note, fidelity_warning
 from objectives.retrieval import baseline_objectives
+from objectives.translation import translation_note
 from sweep._config import SweepConfig
 from sweep._confirm import search_curves, verdict
 
@@ -57,6 +58,8 @@ def summary_text(study: optuna.Study, engine: Engine, cfg: SweepConfig) -> str:
     lines = [first] if first else []
     lines.append(f"study {study.study_name}: {len(complete)} complete, {failed} failed trial(s) in {storage.mask_url(cfg.storage)}")
     lines.append(regime_line(cfg))
+    if (translated := translation_note(cfg.train_data)) is not None:
+        lines.append(translated)
     base = study.user_attrs.get("baseline_dev", {})
     base1, base2 = baseline_objectives(base, cfg.xling_metric)
     lines.append(f"zero-shot baseline (dev): {n1} {_fmt(base1)}   {n2} {_fmt(base2)}")
