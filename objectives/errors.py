@@ -1,7 +1,8 @@
 """One error hierarchy for everything a user can get wrong.
 
 Every subclass carries a message that names the problem and the fix; the CLIs print
-``error: <message>`` on one line and exit with code 2 instead of a stack trace.
+``error: <message>`` on one line and exit with code 2 instead of a stack trace
+(:class:`TrialsFailedError`, a run stopped by failing trials, exits with code 1).
 """
 
 from __future__ import annotations

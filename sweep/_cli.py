@@ -31,7 +31,12 @@ def setup_logging(verbose: bool = False) -> None:
 
 
 def main_guard(main: Callable[[list[str] | None], int]) -> Callable[[list[str] | None], int]:
-    """Wrap a CLI main: a :class:`SweepError` prints ``error: ...`` and exits 2."""
+    """Wrap a CLI main: errors print one ``error: ...`` line instead of a stack trace.
+
+    Exit codes: 2 for a :class:`SweepError` (a user mistake: bad input, config, data,
+    model or storage); 1 for :class:`TrialsFailedError` (the input was valid but too many
+    trials, or a confirm point, failed); 130 on Ctrl-C (completed trials stay stored).
+    """
 
     def wrapped(argv: list[str] | None = None) -> int:
         try:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import shlex
 from pathlib import Path
 
 import optuna
 import pandas as pd
 
+import storage
+from sweep._config import SweepConfig, config_from_record, load_config
 from tests.sweep.conftest import run_cli
 
 
@@ -18,6 +21,29 @@ def _wsgi_get(app, path: str) -> tuple[str, bytes]:  # type: ignore[no-untyped-d
                "SERVER_PORT": "80", "wsgi.input": io.BytesIO(), "wsgi.url_scheme": "http", "wsgi.errors": io.StringIO()}
     body = b"".join(app(environ, lambda s, h, e=None: status.append(s)))
     return status[0], body
+
+
+def _rerun_config(command: str) -> tuple[SweepConfig, list[str]]:
+    """The config the reproduce command's ``sweep.run`` part makes, and its ``sweep.report`` arguments."""
+    from sweep.run import _overrides, build_parser
+
+    run, report = command.split(" && ")
+    words = shlex.split(run)
+    assert words[:3] == ["python", "-m", "sweep.run"] and shlex.split(report)[:3] == ["python", "-m", "sweep.report"]
+    return load_config(None, _overrides(build_parser().parse_args(words[3:]))), shlex.split(report)[3:]
+
+
+def test_reproduce_command_remakes_the_study(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    cfg = SweepConfig(storage=url, study_name="s", regime="proxy", steps=7, data=str(tmp_path / "my data"),
+                      languages=["en", "de"], search_space={"mono_ratio": {"low": 0.1, "high": 0.9}}, dropout=True,
+                      device="cpu", trials=12)
+    from sweep.report import reproduce_command
+
+    again, report_args = _rerun_config(reproduce_command(cfg))
+    assert again.identity() == cfg.identity()
+    assert (again.storage, again.study_name, again.trials, again.data) == (url, "s", 12, cfg.data)
+    assert report_args == ["--study-name", "s", "--storage", url]
 
 
 def test_report_writes_every_file_and_attaches_images(made_study: tuple[str, str, Path], tmp_path: Path) -> None:
@@ -35,6 +61,12 @@ def test_report_writes_every_file_and_attaches_images(made_study: tuple[str, str
     # 5 of the 6 anchor runs completed; the last one is still queued.
     assert len(trials) == 5 and set(trials["number"]) == {t.number for t in study.trials if t.state.name == "COMPLETE"}
     summary = (folder / "summary.md").read_text()
+    # The reproduce command remakes this study: same identity, storage, data and trials.
+    command = summary.split("Reproduce:")[1].split("```")[1].strip()
+    again, _ = _rerun_config(command)
+    stored = config_from_record(storage.get_study_record(storage.make_engine(url), name)["config"], storage=url)
+    assert again.identity() == stored.identity()
+    assert (again.storage, again.data, again.trials) == (url, stored.data, stored.trials)
     assert "**Trial-based answer: mono_ratio α =" in summary and "zero-shot" in summary and "Held-out test split" in summary
     # Anchors with two seeds each measure the noise: the first line is the smoothed answer with its interval.
     assert summary.splitlines()[2].startswith("> **Answer: α = ") and "90 % interval" in summary.splitlines()[2]
