@@ -11,7 +11,7 @@ import optuna
 from objectives.retrieval import objective_values
 from objectives.trial import TrialConfig, TrialResult, Workspace, run_trial, trial_seed
 
-__all__ = ["ParamSpec", "TrialOutcome", "run_optuna_trial", "suggest_params"]
+__all__ = ["ParamSpec", "TrialOutcome", "repeat_std", "run_optuna_trial", "suggest_params"]
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class ParamSpec:
 
 @dataclass
 class TrialOutcome:
-    """The parameters a trial ran with, its repeats and the objective values."""
+    """The parameters a trial ran with, its repeats, the objective values (means) and their spread (:func:`repeat_std`)."""
 
     params: dict[str, float]
     results: list[TrialResult]
@@ -74,5 +74,19 @@ def run_optuna_trial(
     ]
     per_repeat = np.array([objective_values(r.metrics, xling_metric) for r in results])
     values = (float(per_repeat[:, 0].mean()), float(per_repeat[:, 1].mean()))
-    stds = (float(per_repeat[:, 0].std()), float(per_repeat[:, 1].std()))
+    spread = repeat_std(per_repeat)
+    stds = (float(spread[0]), float(spread[1]))
     return TrialOutcome(params, results, values, stds)
+
+
+def repeat_std(per_repeat: np.ndarray) -> np.ndarray:
+    """The spread of a point's repeats (one row per repeat): the sample sd, ddof 1; zeros for one repeat.
+
+    The one definition for the trial's ``std`` attribute and the confirm stage's standard
+    errors, and the one the smoothed answer's measured noise uses
+    (``sweep._smooth.noise_from_repeats``).
+    """
+    per_repeat = np.asarray(per_repeat, dtype=float)
+    if len(per_repeat) < 2:
+        return np.zeros(per_repeat.shape[1:])
+    return per_repeat.std(axis=0, ddof=1)

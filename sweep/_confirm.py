@@ -26,6 +26,7 @@ from sqlalchemy.engine import make_url
 
 import storage
 from objectives.errors import ConfigError
+from objectives.objective import repeat_std
 from objectives.regimes import SETTING_KEYS
 from objectives.retrieval import baseline_objectives, objective_values
 from sweep._answer import smoothed_answer
@@ -272,7 +273,7 @@ def confirmed_points(study: optuna.Study) -> list[ConfirmedPoint]:
             continue
         reps = np.array(t.user_attrs.get("repeat_values") or [t.values], dtype=float)
         n = len(reps)
-        std = reps.std(axis=0, ddof=1) if n > 1 else np.zeros(2)
+        std = repeat_std(reps)
         sem = std / math.sqrt(n)
         out.append(ConfirmedPoint(
             trial=t.number, params=dict(t.params), kinds=list(t.user_attrs.get("kinds", [])),
