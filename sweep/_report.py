@@ -23,7 +23,7 @@ from sweep._plots import plot_bias, plot_curve, plot_heatmap, plot_metrics_vs_al
 from sweep._report_data import ConfirmationData, ReportData, collect_report
 from sweep._summary import regime_fidelity, regime_line, regime_warning
 
-__all__ = ["ReportResult", "render_report", "write_report"]
+__all__ = ["ReportResult", "plotted_baseline", "render_report", "write_report"]
 
 
 @dataclass
@@ -47,6 +47,11 @@ def write_report(cfg: SweepConfig, out_root: Path, command: str, with_test: bool
     return render_report(collect_report(cfg, with_test), out_root, command, ran_on)
 
 
+def plotted_baseline(obj1: float | None, obj2: float | None) -> tuple[float, float]:
+    """The zero-shot point as the Pareto plot takes it: a missing objective is NaN, a zero stays 0."""
+    return (math.nan if obj1 is None else obj1, math.nan if obj2 is None else obj2)
+
+
 def render_report(data: ReportData, out_root: Path, command: str, ran_on: str | None = None) -> ReportResult:
     """Write the figures, CSV tables and ``summary.md`` of ``data`` under ``out_root/<study>/`` and upload the images."""
     cfg, names, frame, base = data.cfg, data.names, data.frame, data.baseline
@@ -55,7 +60,7 @@ def render_report(data: ReportData, out_root: Path, command: str, ran_on: str | 
     base1, base2 = data.baseline_objectives
     confirmed = data.confirmation.frame if data.confirmation is not None else None
     files = [
-        plot_pareto(frame, [t.number for t in data.front], data.chosen.number, (base1 or math.nan, base2 or math.nan), names,
+        plot_pareto(frame, [t.number for t in data.front], data.chosen.number, plotted_baseline(base1, base2), names,
                     folder / "pareto_front.png", confirmed, data.smooth),
         plot_metrics_vs_alpha(frame,
                               [("obj1", names[0]), ("obj2", names[1]), ("mul_map", "Mul. mAP (pooled)"), ("cr_map", "Cr. mAP (pairs)")],
