@@ -74,6 +74,9 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     "top1-120": {"regime": "proxy", "steps": 120, "learning_rate": 4e-4},
     "top1-100-dropout": {"regime": "proxy", "steps": 100, "learning_rate": 6e-4, "dropout": True,
                          "warmup_ratio": 0.1, "lr_schedule": "linear"},
+    # The same recipe as top1-100-dropout (lite until issue 29) on the packed loop: no padding rows,
+    # dropout masks from the trial seed (objectives.training); what `lite` now runs.
+    "lite-packed": {"regime": "lite", "loop": "packed"},
     "full": {"regime": "full"},
     "full-800": {"regime": "full", "steps": 800, "learning_rate": 2e-5},
     "full-bf16": {"regime": "full", "precision": "bf16"},
@@ -135,7 +138,8 @@ def run(args: argparse.Namespace) -> int:
                     "model": args.model, "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
                     "config": {k: v for k, v in config.model_dump(mode="json").items()
                                if k in ("regime", "train_layers", "steps", "learning_rate", "warmup_ratio", "lr_schedule",
-                                        "dropout", "train_path", "precision", "batch_size", "temperature", "max_length")},
+                                        "dropout", "train_path", "precision", "loop", "batch_size", "temperature",
+                                        "max_length")},
                 }
                 with out.open("a") as handle:
                     handle.write(json.dumps(row) + "\n")

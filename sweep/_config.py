@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 import storage
 from objectives.errors import ConfigError
-from objectives.regimes import REGIMES, SETTING_KEYS
+from objectives.regimes import LEGACY_LOOP, REGIMES, SETTING_KEYS
 from objectives.retrieval import objective_names
 from objectives.trial import TrialConfig
 
@@ -156,7 +156,8 @@ def with_legacy_defaults(stored: dict[str, Any]) -> dict[str, Any]:
     it lacks.
     """
     if "regime" in stored:
-        return stored
+        # Made before the training loop was a setting: it trained with the padded loop.
+        return stored if "loop" in stored else {**stored, "loop": LEGACY_LOOP}
     return {"regime": LEGACY_REGIME, **REGIMES[LEGACY_REGIME].settings(), **stored}
 
 

@@ -167,6 +167,14 @@ def open_study(
                         f"regime depends on the device and changed in this version): add --regime {stored_regime} to "
                         f"continue it, or start a new study with --study-name NAME"
                     )
+                if diff == ["loop"]:
+                    # The regime's loop changed in this version (issue 29); the stored study names the one it ran.
+                    stored_loop = with_legacy_defaults(record["identity"])["loop"]
+                    raise ConfigError(
+                        f"study {cfg.study_name!r} was trained with the {stored_loop} loop, not {cfg.regime.loop!r} (studies "
+                        f"made before this version ran the padded loop): add --loop {stored_loop} to continue it, or start a "
+                        f"new study with --study-name NAME"
+                    )
                 raise ConfigError(
                     f"study {cfg.study_name!r} was created with different {', '.join(diff)}: rerun with the "
                     "original settings, or start a new study with --study-name"

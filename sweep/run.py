@@ -66,6 +66,9 @@ _FLAGS: dict[str, tuple[str, Any, str]] = {
     "--train-path": ("train_path", str, "cached (top layers on frozen-bottom states computed once) or forward (plain forward passes) "
                      f"(default: the regime's; {_by_regime('train_path')})"),
     "--precision": ("precision", str, f"fp32 or bf16 autocast (default: the regime's; {_by_regime('precision')})"),
+    "--loop": ("loop", str, "training loop: packed (a step's tokens packed without padding rows, dropout masks seeded by "
+               "the trial seed; cached path only) or padded (the loop of studies made before it) "
+               f"(default: the regime's; {_by_regime('loop')})"),
     "--max-length": ("max_length", int, "token limit per text (default 128)"),
     "--candidate-text": ("candidate_text", str, "sentence | sentence+context (default sentence)"),
     "--query-prefix": ("query_prefix", str, "query prefix (default 'query: ' for E5 models, '' otherwise)"),

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from objectives.regimes import Regime
+from objectives.regimes import LEGACY_LOOP, Regime
 
 __all__ = ["RECORD_FILE", "FidelityRecord", "fidelity_note", "fidelity_of", "fidelity_records", "fidelity_warning", "load_records"]
 
@@ -67,6 +67,8 @@ class FidelityRecord:
     reference_sd: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
+        if "loop" not in self.settings:  # measured before the loop was a setting: the padded loop ran
+            object.__setattr__(self, "settings", {**self.settings, "loop": LEGACY_LOOP})
         for name in ("pairs_same_lang", "pairs_xling", "reference_sd"):
             value = getattr(self, name)
             if value is not None:  # JSON has lists; the record is frozen and hashable with tuples

@@ -7,12 +7,14 @@ full fine-tuning is in :mod:`objectives.fidelity`.
 """
 
 from objectives.regimes._devices import check_device, default_regime, resolve_device, unsupported_device
-from objectives.regimes._regime import CPU_DEFAULT_REGIME, REGIMES, SETTING_KEYS, Regime, TrainPath
+from objectives.regimes._regime import CPU_DEFAULT_REGIME, LEGACY_LOOP, REGIMES, SETTING_KEYS, Loop, Regime, TrainPath
 
 __all__ = [
     "CPU_DEFAULT_REGIME",
+    "LEGACY_LOOP",
     "REGIMES",
     "SETTING_KEYS",
+    "Loop",
     "Regime",
     "TrainPath",
     "check_device",

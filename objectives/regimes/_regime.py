@@ -28,16 +28,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-__all__ = ["CPU_DEFAULT_REGIME", "REGIMES", "SETTING_KEYS", "Regime", "TrainPath"]
+__all__ = ["CPU_DEFAULT_REGIME", "LEGACY_LOOP", "REGIMES", "SETTING_KEYS", "Loop", "Regime", "TrainPath"]
 
 TrainPath = Literal["cached", "forward"]
 
 #: The settings a regime fixes (every field of :class:`Regime` but its name); any may be overridden.
 SETTING_KEYS: tuple[str, ...] = (
-    "train_layers", "steps", "learning_rate", "warmup_ratio", "lr_schedule", "dropout", "train_path", "precision",
+    "train_layers", "steps", "learning_rate", "warmup_ratio", "lr_schedule", "dropout", "train_path", "precision", "loop",
 )
+
+#: Training loops: ``padded`` (version 1) runs padded batches through the model's own layers with
+#: torch's dropout; ``packed`` (version 2) packs a step's tokens with no padding rows and draws
+#: dropout masks from a generator seeded by the trial seed (objectives.training). The same
+#: seed gives different numbers in the two, so the loop is a setting and part of a study's identity.
+Loop = Literal["padded", "packed"]
+
+#: The loop of every study made before the loop was a setting.
+LEGACY_LOOP: Loop = "padded"
 
 
 class Regime(BaseModel):
@@ -59,6 +68,13 @@ class Regime(BaseModel):
     dropout: bool
     train_path: TrainPath
     precision: Literal["fp32", "bf16"] = "fp32"
+    loop: Loop = LEGACY_LOOP
+
+    @model_validator(mode="after")
+    def _packed_needs_cache(self) -> Regime:
+        if self.loop == "packed" and self.train_path != "cached":
+            raise ValueError("the packed loop runs on the cached path only: use loop padded with train_path forward")
+        return self
 
     @field_validator("name")
     @classmethod
@@ -117,7 +133,8 @@ class Regime(BaseModel):
         decay = "linear decay" if self.lr_schedule == "linear" else "constant"
         schedule = f"{self.warmup_ratio:.0%} warm-up then {decay}" if self.warmup_ratio else decay
         return (f"{what}{where}, {self.steps} steps, lr {self.learning_rate:g}, {schedule}, "
-                f"dropout {'on' if self.dropout else 'off'}" + (", bf16" if self.precision == "bf16" else ""))
+                f"dropout {'on' if self.dropout else 'off'}" + (", bf16" if self.precision == "bf16" else "")
+                + (", packed tokens" if self.loop == "packed" else ""))
 
     def describe(self) -> str:
         """The regime in words: its name and summary, or its name and the overrides when there are any."""
@@ -132,12 +149,12 @@ class Regime(BaseModel):
         custom = ", customised" if self.overrides() else ""
         return (f"regime {self.name}{custom}: {layers} layer(s) on the {self.train_path} path, {self.steps} steps, "
                 f"lr {self.learning_rate:g} ({self.lr_schedule}, warm-up {self.warmup_ratio:g}), "
-                f"dropout {'on' if self.dropout else 'off'}, {self.precision}")
+                f"dropout {'on' if self.dropout else 'off'}, {self.precision}, {self.loop} loop")
 
 
 REGIMES: Mapping[str, Regime] = {
     "lite": Regime(name="lite", train_layers=1, steps=100, learning_rate=6e-4, warmup_ratio=0.1, lr_schedule="linear",
-                   dropout=True, train_path="cached"),
+                   dropout=True, train_path="cached", loop="padded"),
     "proxy": Regime(name="proxy", train_layers=1, steps=80, learning_rate=5e-5, warmup_ratio=0.0, lr_schedule="constant",
                     dropout=False, train_path="cached"),
     "full": Regime(name="full", train_layers="all", steps=200, learning_rate=3e-5, warmup_ratio=0.1, lr_schedule="linear",

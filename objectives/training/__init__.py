@@ -11,14 +11,18 @@ Both are :class:`TrialEncoder` s, which :func:`fine_tune` trains the way a
 
 from objectives.training._activations import ActivationCache, bottom_forward, build_activation_cache, cache_key
 from objectives.training._cached import CachedEncoder, TopLayers
+from objectives.training._dropout import DropoutMasks
 from objectives.training._encoder import TrialEncoder, autocast, embed_in_order
 from objectives.training._forward import ForwardEncoder
 from objectives.training._loop import TrainingDiverged, fine_tune, make_scheduler, warmup_steps
+from objectives.training._packed import PackedTexts, packed_forward
 
 __all__ = [
     "ActivationCache",
     "CachedEncoder",
+    "DropoutMasks",
     "ForwardEncoder",
+    "PackedTexts",
     "TopLayers",
     "TrainingDiverged",
     "TrialEncoder",
@@ -29,5 +33,6 @@ __all__ = [
     "embed_in_order",
     "fine_tune",
     "make_scheduler",
+    "packed_forward",
     "warmup_steps",
 ]

@@ -84,6 +84,14 @@ class ActivationCache:
         mask[row_of_token, position] = 1
         return states, mask
 
+    def packed(self, indices: Sequence[int]) -> torch.Tensor:
+        """Float32 states of ``indices``' tokens, text after text, ``[tokens, H]`` (no padding)."""
+        indices = np.asarray(indices, dtype=np.int64)
+        lengths = self.lengths[indices]
+        first_token = np.repeat(np.cumsum(lengths) - lengths, lengths)
+        source = np.repeat(self.offsets[indices], lengths) + np.arange(int(lengths.sum())) - first_token
+        return torch.from_numpy(self.states[source].astype(np.float32))
+
 
 def build_activation_cache(
     model: nn.Module,

@@ -19,7 +19,9 @@ from transformers.masking_utils import create_bidirectional_mask
 
 from objectives.encoder import mean_pool
 from objectives.training._activations import ActivationCache
+from objectives.training._dropout import DropoutMasks
 from objectives.training._encoder import TrialEncoder
+from objectives.training._packed import PackedTexts, packed_forward
 
 __all__ = ["CachedEncoder", "TopLayers"]
 
@@ -47,16 +49,25 @@ class TopLayers(nn.Module):
 class CachedEncoder(TrialEncoder):
     """The top ``k`` layers of ``model`` reading cut-layer states from ``cache``.
 
-    Saved weights are those of the top layers only (``layers.<i>.…``).
+    ``loop`` is how rows are embedded (:class:`objectives.regimes.Regime`'s ``loop``):
+    ``padded`` runs the Hugging Face layers on padded batches with torch's dropout;
+    ``packed`` runs the same layers' weights on packed tokens
+    (:mod:`objectives.training._packed`) with the masks of :attr:`masks` while training.
+    Saved weights are those of the top layers only (``layers.<i>.…``), the same for both.
     """
 
-    def __init__(self, model: nn.Module, k: int, cache: ActivationCache, precision: str = "fp32") -> None:
+    def __init__(self, model: nn.Module, k: int, cache: ActivationCache, precision: str = "fp32", loop: str = "padded") -> None:
         super().__init__()
+        if loop not in ("padded", "packed"):
+            raise ValueError(f"loop must be padded or packed, got {loop!r}")
         self.top = TopLayers(model, k)
         self.cache = cache
         self.device = next(model.parameters()).device
         self.dim = int(model.config.hidden_size)
         self.precision = precision
+        self.loop = loop
+        #: Dropout masks of the packed loop while training (set by the fine-tune from the trial seed).
+        self.masks: DropoutMasks | None = None
         self.top.to(self.device)
 
     @property
@@ -67,8 +78,17 @@ class CachedEncoder(TrialEncoder):
         return self.cache.lengths[rows]
 
     def embed_rows(self, rows: Sequence[int]) -> torch.Tensor:
+        if self.loop == "packed":
+            return self._embed_packed(np.asarray(rows, dtype=np.int64))
         states, mask = self.cache.batch(rows)
         return self.top(states.to(self.device), mask.to(self.device))
+
+    def _embed_packed(self, rows: np.ndarray) -> torch.Tensor:
+        packed = PackedTexts.plan(self.cache.lengths[rows], self.device)
+        states = self.cache.packed(rows[packed.order]).to(self.device)
+        masks = self.masks if self.training else None
+        emb = packed_forward(self.top.layers, states, packed, masks)
+        return emb[torch.from_numpy(np.argsort(packed.order)).to(self.device)]
 
     def weights(self) -> dict[str, torch.Tensor]:
         return {k: v.detach().cpu().contiguous() for k, v in self.top.state_dict().items()}

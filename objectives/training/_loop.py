@@ -12,6 +12,7 @@ from objectives.faults import fault_active, fault_point
 from objectives.losses import info_nce_loss
 from objectives.regimes import Regime
 from objectives.samplers import HybridBatchSampler
+from objectives.training._dropout import DropoutMasks
 from objectives.training._encoder import TrialEncoder, autocast
 
 __all__ = ["TrainingDiverged", "fine_tune", "make_scheduler", "warmup_steps"]
@@ -46,6 +47,7 @@ def fine_tune(
     temperature: float,
     symmetric: bool = False,
     on_step: Callable[[int, float], None] | None = None,
+    seed: int | None = None,
 ) -> list[float]:
     """Run the regime's AdamW steps of InfoNCE (``temperature``, ``symmetric``) and return the loss of each.
 
@@ -53,6 +55,13 @@ def fine_tune(
     :func:`make_scheduler`. With the regime's dropout off the module stays in eval mode
     while gradients flow: the trial is then a deterministic function of its seed, and
     the cached and forward paths agree step for step.
+
+    The regime's ``loop`` says how a step runs. ``padded``: queries, then passages, as
+    padded batches through the model's layers, dropout from torch's global stream.
+    ``packed`` (cached path): the step's queries and passages as one packed batch of
+    tokens, dropout masks from a generator seeded by ``seed`` (``None``: torch's initial
+    seed, which :func:`objectives.trial.run_trial` sets to the trial seed). Both give the
+    loss the same 32 pairs and in-batch negatives.
 
     Raises:
         TrainingDiverged: the loss is NaN or infinite.
@@ -62,13 +71,22 @@ def fine_tune(
     scheduler = make_scheduler(optimizer, regime)
     steps = regime.steps
     encoder.train(regime.dropout)
+    packed = regime.loop == "packed"
+    if packed:
+        if getattr(encoder, "loop", None) != "packed":
+            raise ValueError("the packed loop needs an encoder built for it (CachedEncoder with loop='packed')")
+        encoder.masks = DropoutMasks(torch.initial_seed() if seed is None else seed, encoder.device)
     losses: list[float] = []
     poisoned = fault_active("nan-trial")  # test hook: this run's loss becomes NaN
     for step in range(steps):
         batch = sampler.next_batch()
         with autocast(encoder.device, encoder.precision):
-            queries = encoder.embed_rows([p.query for p in batch])
-            passages = encoder.embed_rows([p.passage for p in batch])
+            if packed:
+                both = encoder.embed_rows([p.query for p in batch] + [p.passage for p in batch])
+                queries, passages = both[: len(batch)], both[len(batch) :]
+            else:
+                queries = encoder.embed_rows([p.query for p in batch])
+                passages = encoder.embed_rows([p.passage for p in batch])
         # Outside autocast: logits of up to 1/τ = 20 would lose a tenth per step in bf16.
         loss = info_nce_loss(queries.float(), passages.float(), temperature, symmetric)
         if poisoned:
@@ -85,4 +103,6 @@ def fine_tune(
             on_step(step + 1, value)
         fault_point("during-train")
     encoder.eval()
+    if packed:
+        encoder.masks = None
     return losses

@@ -78,7 +78,7 @@ def run_trial(
     )
     start = time.perf_counter()
     losses = fine_tune(encoder, sampler, config.regime, temperature=config.temperature, symmetric=config.symmetric_loss,
-                       on_step=on_step)
+                       on_step=on_step, seed=seed)
     if encoder.device.type == "cuda":
         torch.cuda.synchronize(encoder.device)
     train_seconds = time.perf_counter() - start

@@ -101,7 +101,7 @@ class Workspace:
         if self.config.regime.train_path == "cached":
             if self.cache is None:
                 raise RuntimeError("the cached path needs a workspace prepared with train_path='cached'")
-            return CachedEncoder(model, k, self.cache, precision)
+            return CachedEncoder(model, k, self.cache, precision, self.config.regime.loop)
         return ForwardEncoder(model, k, self.token_ids, self.encoder.pad_id, precision)
 
     def eval_index(self, split: str) -> EvalIndex:

@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from objectives.errors import ConfigError
-from objectives.regimes import REGIMES
+from objectives.regimes import LEGACY_LOOP, REGIMES
 from sweep._config import LEGACY_REGIME, config_from_record, load_config, with_legacy_defaults
 from tests.sweep.conftest import REPO
 
@@ -42,6 +42,8 @@ def test_a_config_the_previous_layout_stored_reads_back_unchanged() -> None:
     """The committed reference export holds the confirm study's config as the flat-field version wrote it."""
     exported = yaml.safe_load((REPO / "reports" / "xling-default" / "best_ratio.yaml").read_text())["training_config"]
     cfg = config_from_record(exported, storage="sqlite:///sweep.db")
-    assert cfg.regime == REGIMES["lite"] and cfg.confirms == "xling-default"
+    # An export from before the loop was a setting ran lite's padded loop (issue 29) and reads back as such.
+    loop = exported.get("loop", LEGACY_LOOP)
+    assert cfg.regime == REGIMES["lite"].model_copy(update={"loop": loop}) and cfg.confirms == "xling-default"
     dumped = {k: v for k, v in cfg.model_dump(mode="json").items() if k not in ("storage", "fixed_points")}
-    assert dumped == exported, "same keys, same values: stored studies and identities compare as before"
+    assert dumped == {**exported, "loop": loop}, "same keys, same values: stored studies and identities compare as before"
