@@ -40,8 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--num-beams", type=int, default=5, help="beam size (default 5, as fairseq decodes M2M100)")
     parser.add_argument("--max-length", type=int, default=200,
                         help="token limit of a source text and of its translation (default 200, M2M100's)")
-    parser.add_argument("--batch-size", type=int, default=16,
-                        help="texts per batch; batches are sorted by length (default 16)")
+    parser.add_argument("--batch-size", type=int, default=None,
+                        help="texts per batch; batches are sorted by length (default 16 for M2M100 and NLLB, 512 for apertium)")
     parser.add_argument("--translate-context", action="store_true",
                         help="also translate the context column, sentence by sentence (costly; off: translated rows "
                         "have no context)")

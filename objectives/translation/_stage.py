@@ -127,8 +127,8 @@ def translate_table(
 
     cache = TranslationCache(user_cache_dir(cache_dir) / CACHE_FILE)
     try:
-        done, from_cache, new, busy = _translate_all(engine, cache, src, targets, todo, translate_context, settings.batch_size,
-                                               progress)
+        done, from_cache, new, busy = _translate_all(engine, cache, src, targets, todo, translate_context,
+                                                     settings.batch_for(engine.family), progress)
     finally:
         cache.close()
 
