@@ -9,13 +9,14 @@ from optuna.trial import TrialState
 from sqlalchemy import Engine
 
 import storage
-from objectives.fidelity import fidelity_note, fidelity_warning
+from objectives.fidelity import fidelity_note, fidelity_sentence, fidelity_warning
 from objectives.retrieval import baseline_objectives
 from objectives.translation import translation_note
 from sweep._config import SweepConfig
 from sweep._confirm import search_curves, verdict
 
-__all__ = ["confirm_command", "print_summary", "regime_fidelity", "regime_line", "regime_warning", "summary_text"]
+__all__ = ["confirm_command", "print_summary", "regime_fidelity", "regime_fidelity_sentence", "regime_line", "regime_warning",
+           "summary_text"]
 
 
 def confirm_command(cfg: SweepConfig) -> str:
@@ -35,8 +36,13 @@ def regime_warning(cfg: SweepConfig) -> str | None:
 
 
 def regime_fidelity(cfg: SweepConfig) -> str | None:
-    """The one-line fidelity record a summary, report and export carry when the regime is faithful."""
+    """The fidelity record in full (agreement, reference, rule), as the report and the exported file carry it."""
     return fidelity_note(cfg.regime, confirm_command(cfg))
+
+
+def regime_fidelity_sentence(cfg: SweepConfig) -> str | None:
+    """The short fidelity sentence the console gets (summary, export) when the regime is faithful."""
+    return fidelity_sentence(cfg.regime, confirm_command(cfg))
 
 
 def regime_line(cfg: SweepConfig) -> str:
@@ -54,7 +60,7 @@ def summary_text(study: optuna.Study, engine: Engine, cfg: SweepConfig) -> str:
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     failed = sum(t.state == TrialState.FAIL for t in trials)
     n1, n2 = cfg.metric_names
-    first = regime_warning(cfg) or regime_fidelity(cfg)
+    first = regime_warning(cfg) or regime_fidelity_sentence(cfg)
     lines = [first] if first else []
     lines.append(f"study {study.study_name}: {len(complete)} complete, {failed} failed trial(s) in {storage.mask_url(cfg.storage)}")
     lines.append(regime_line(cfg))

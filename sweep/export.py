@@ -8,9 +8,10 @@ from pathlib import Path
 
 import storage
 from sweep._cli import main_guard, setup_logging
-from sweep._config import DEFAULT_STUDY_NAME
+from sweep._config import DEFAULT_STUDY_NAME, config_from_record
 from sweep._confirm import confirm_progress, load_confirm_study
 from sweep._export import DEFAULT_ANSWER, export_best_ratio
+from sweep._summary import regime_fidelity_sentence
 
 __all__ = ["main"]
 
@@ -65,7 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     elif best.fidelity_warning:
         print(best.fidelity_warning)
     elif best.fidelity:
-        print(best.fidelity)
+        # The file keeps the full record; the console gets the short sentence.
+        record = storage.get_study_record(storage.make_engine(args.storage), best.study_name)
+        cfg = config_from_record(record["config"], storage=args.storage) if record is not None else None
+        print((regime_fidelity_sentence(cfg) if cfg is not None else None) or best.fidelity)
     return 0
 
 

@@ -6,8 +6,10 @@ from objectives.fidelity._records import (
     fidelity_note,
     fidelity_of,
     fidelity_records,
+    fidelity_sentence,
     fidelity_warning,
     load_records,
 )
 
-__all__ = ["RECORD_FILE", "FidelityRecord", "fidelity_note", "fidelity_of", "fidelity_records", "fidelity_warning", "load_records"]
+__all__ = ["RECORD_FILE", "FidelityRecord", "fidelity_note", "fidelity_of", "fidelity_records", "fidelity_sentence", "fidelity_warning",
+           "load_records"]

@@ -18,7 +18,8 @@ from typing import Any
 
 from objectives.regimes import LEGACY_LOOP, Regime
 
-__all__ = ["RECORD_FILE", "FidelityRecord", "fidelity_note", "fidelity_of", "fidelity_records", "fidelity_warning", "load_records"]
+__all__ = ["RECORD_FILE", "FidelityRecord", "fidelity_note", "fidelity_of", "fidelity_records", "fidelity_sentence", "fidelity_warning",
+           "load_records"]
 
 #: Where ``benchmarks/fidelity.py --write-record`` writes the records; shipped with the package.
 RECORD_FILE = Path(__file__).with_name("fidelity.json")
@@ -128,6 +129,19 @@ def fidelity_warning(regime: Regime, confirm_command: str) -> str | None:
     return (f"WARNING: {what} is not shown to rank mono_ratio like full fine-tuning ({record.agreement()}; "
             f"measured on {record.measured_on}; reference: {record.reference}; rule: {record.rule}). Treat its answer as a "
             f"region to check, not the ratio to train with. Confirm on a GPU: {confirm_command}")
+
+
+def fidelity_sentence(regime: Regime, confirm_command: str) -> str | None:
+    """The console's short form of :func:`fidelity_note`: regime, record, where it was measured, the check.
+
+    ``sweep.run``'s summary and ``sweep.export`` print this; the report and the exported
+    file carry the full wording (agreement, reference, rule).
+    """
+    record = fidelity_of(regime)
+    if record is None or not record.faithful or _is_reference(regime):
+        return None
+    return (f"Fidelity: regime {regime.name!r} ranks mono_ratio like full fine-tuning by record {record.regime!r} "
+            f"(measured on {record.measured_on}); check it on your data with {confirm_command}")
 
 
 def fidelity_note(regime: Regime, confirm_command: str) -> str | None:
