@@ -112,8 +112,43 @@ def test_no_unsafe_deserialisation_in_the_code() -> None:
             text = file.read_text()
             assert "import pickle" not in text and "pickle.load" not in text, file
             assert "yaml.load(" not in text and "yaml.unsafe_load" not in text, file
-            if "torch.load(" in text:
-                assert text.count("torch.load(") == text.count("weights_only=True"), file
+
+
+class _Payload:
+    """Unpickling this creates ``path``: proof that a pickle ran."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return open, (str(self.path), "w")
+
+
+def test_a_pickle_planted_in_the_activation_cache_is_never_unpickled(tiny_model_dir: Path, tmp_path: Path) -> None:
+    # The cache is the one file the workers deserialise that another process (or user) may
+    # have written; weights are safetensors. A tampered file whose checksums match must be
+    # rebuilt, never unpickled.
+    import hashlib
+    import json
+
+    import numpy as np
+
+    from objectives.encoder import load_encoder
+    from objectives.training import build_activation_cache
+
+    encoder = load_encoder(str(tiny_model_dir), query_prefix="", passage_prefix="")
+    ids = encoder.tokenize(["one short text", "and another one", "a third"], "passage")
+    root = tmp_path / "activations"
+    first = build_activation_cache(encoder.model, ids, 1, root, "k", pad_id=encoder.pad_id, progress=False)
+    offsets = first.offsets.copy()
+    ran = tmp_path / "pickle-ran"
+    np.save(first.path / "offsets.npy", np.array([_Payload(ran)], dtype=object), allow_pickle=True)
+    meta = json.loads((first.path / "meta.json").read_text())
+    meta["offsets_sha256"] = hashlib.sha256((first.path / "offsets.npy").read_bytes()).hexdigest()
+    (first.path / "meta.json").write_text(json.dumps(meta))
+    again = build_activation_cache(encoder.model, ids, 1, root, "k", pad_id=encoder.pad_id, progress=False)
+    assert not ran.exists(), "the cache unpickled a planted object"
+    np.testing.assert_array_equal(again.offsets, offsets)
 
 
 def test_dashboard_binds_localhost_by_default() -> None:
