@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 
 from sweep._cli import main_guard, setup_logging
@@ -58,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     setup_logging(args.verbose)
+    # A hub download that fails logs each retry; the one error line says what happened.
+    logging.getLogger("huggingface_hub").setLevel(logging.INFO if args.verbose else logging.ERROR)
     from objectives.errors import ConfigError
     from objectives.regimes import unsupported_device
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
 from objectives.errors import ModelError
 from objectives.translation._languages import NLLB_CODES
@@ -26,11 +28,27 @@ __all__ = ["M2M100Engine"]
 _FLORES = re.compile(r"[a-z]{3}_[A-Z][a-z]{3}")
 
 
-def _not_found(name: str) -> ModelError:
+def _not_found(name: str, hub: bool = True) -> ModelError:
+    where = "" if hub else f" ({_hub_host()} cannot be reached from here)"
     return ModelError(
-        f"translation model {name!r} not found: pass a local folder saved with save_pretrained (config.json, weights, "
-        "tokenizer files), or a Hugging Face name that is in the local cache or downloadable from here"
+        f"translation model {name!r} not found{where}: pass a local folder saved with save_pretrained (config.json, "
+        "weights, tokenizer files), or a Hugging Face name that is in the local cache or downloadable from here"
     )
+
+
+def _hub_host() -> str:
+    return urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co").hostname or "huggingface.co"
+
+
+def _hub_reachable() -> bool:
+    """A 3-second connection test: where the hub is blocked, huggingface_hub retries for about a minute before failing."""
+    if os.environ.get("HF_HUB_OFFLINE", "0").lower() not in ("0", "", "false"):
+        return False
+    try:
+        socket.create_connection((_hub_host(), 443), timeout=3).close()
+    except OSError:
+        return False
+    return True
 
 
 def _from_pretrained(loader: Any, name: str, **kwargs: Any) -> Any:
@@ -40,11 +58,13 @@ def _from_pretrained(loader: Any, name: str, **kwargs: Any) -> Any:
         if not (local / "config.json").is_file():
             raise _not_found(name)
         return loader.from_pretrained(str(local), local_files_only=True, **kwargs)
+    if local.is_absolute() or name.startswith((".", "~")):
+        raise _not_found(name)  # a path, not a hub name
     try:
         return loader.from_pretrained(name, local_files_only=True, **kwargs)
-    except OSError:
-        if os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false"):
-            raise
+    except OSError as exc:
+        if not _hub_reachable():
+            raise _not_found(name, hub=False) from exc
         return loader.from_pretrained(name, **kwargs)
 
 

@@ -146,6 +146,8 @@ BAD = {
     "duplicate qid": ([], r"qid \S+ appears twice for language en \(rows 1 and 41\)"),
     "not a translation model": (["--mt-model", "BERT"], r"is a bert model, not a translation model: --mt-model takes an M2M100"),
     "missing model": (["--mt-model", "MISSING"], r"translation model .* not found: pass a local folder"),
+    "hub name, hub unreachable": (["--mt-model", "facebook/m2m100_418M"],
+                                  r"'facebook/m2m100_418M' not found \(huggingface.co cannot be reached from here\)"),
     "zero beams": (["--num-beams", "0"], r"--num-beams must be at least 1 \(got 0\)"),
     "bad device": (["--device", "tpu"], r"device 'tpu' is not supported"),
 }
@@ -166,7 +168,8 @@ def test_bad_input_one_error_line_nothing_written(case: str, source: Path, mt_mo
     out, cache = tmp_path / "out.jsonl", tmp_path / "cache"
     args = [str(table), "--out", str(out), "--target-langs", "de", "--mt-model", str(mt_model), "--cache-dir", str(cache),
             *FAST, *extra]
-    done = run_main("sweep.translate", args)
+    # HF_HUB_OFFLINE stands for a blocked hub (and keeps a machine with internet from downloading 2 GB here).
+    done = run_main("sweep.translate", args, env={"HF_HUB_OFFLINE": "1"})
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
