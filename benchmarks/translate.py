@@ -3,6 +3,7 @@
 ``throughput``: texts per second of ``translate_table`` (generation only, cache empty) for
 the tiny random M2M100 of the tests and, where installed, Apertium en->es, on English
 XQuAD-R questions and answer sentences; then the same run again, all from the cache.
+``full-size``: the generation cost of a model shaped like M2M100-418M (random weights).
 
 ``research``: two small studies on XQuAD-R en+es that differ only in ``--train-data``: the
 train split's English rows with their human Spanish translations, or the same English
@@ -10,6 +11,7 @@ rows with Spanish machine-translated by Apertium. Both evaluate on the same dev 
 Prints each study's smoothed answer (alpha and its 90 % interval) and the trial knee.
 
     python benchmarks/translate.py throughput --texts 400
+    python benchmarks/translate.py full-size --texts 16 --max-length 48
     python benchmarks/translate.py research --trials 6 --work /tmp/translate-research
 """
 
@@ -95,6 +97,44 @@ def throughput(args: argparse.Namespace) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
+def full_size(args: argparse.Namespace) -> None:
+    """Generation cost of an M2M100-418M-shaped model (random weights: no checkpoint can be downloaded here).
+
+    Random weights never emit the end token, so every text runs to ``--max-length`` new
+    tokens: this is the cost of translations that long, with 418M's layers, width and
+    128k vocabulary (whose output projection dominates each step).
+    """
+    import torch
+    from transformers import M2M100Config, M2M100ForConditionalGeneration, M2M100Tokenizer
+
+    from objectives.translation import DecodeSettings, M2M100Engine
+
+    torch.set_num_threads(args.threads)
+    rows = _english(args.texts)
+    texts = [t for r in rows for t in (r["question"], r["answer"])][:args.texts]
+    work = Path(tempfile.mkdtemp(prefix="translate-full-"))
+    tiny = build_tiny_translator(work / "tok", texts)
+    tokenizer = M2M100Tokenizer.from_pretrained(tiny)
+    config = M2M100Config(vocab_size=128112, d_model=1024, encoder_layers=12, decoder_layers=12, encoder_attention_heads=16,
+                          decoder_attention_heads=16, encoder_ffn_dim=4096, decoder_ffn_dim=4096, max_position_embeddings=1024,
+                          pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2)
+    torch.manual_seed(0)
+    model = M2M100ForConditionalGeneration(config).eval()
+    params = sum(p.numel() for p in model.parameters()) / 1e6
+    print(f"M2M100-418M-shaped random model: {params:.0f} M parameters; {len(texts)} texts; torch threads {args.threads}\n")
+    print("| beam | new tokens per text | batch | texts | seconds | texts/s |")
+    print("|---|---|---|---|---|---|")
+    for beams in (5, 1):
+        settings = DecodeSettings(num_beams=beams, max_length=args.max_length, batch_size=16)
+        engine = M2M100Engine("m2m100-418M-shaped", model, tokenizer, "m2m100", settings, "cpu")
+        start = time.perf_counter()
+        for i in range(0, len(texts), 16):
+            engine.translate(texts[i:i + 16], "en", "de")
+        seconds = time.perf_counter() - start
+        print(f"| {beams} | {args.max_length} | 16 | {len(texts)} | {seconds:.1f} | {len(texts) / seconds:.2f} |", flush=True)
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def _split_tables(work: Path, seed: int) -> tuple[Path, Path]:
     """The train split's en+es rows with human Spanish, and its English rows alone."""
     from objectives.data import SPLITS, assign_splits, load_lareqa, split_qids, write_pairs_table
@@ -155,13 +195,17 @@ def main() -> int:
     t = sub.add_parser("throughput")
     t.add_argument("--texts", type=int, default=400)
     t.add_argument("--threads", type=int, default=2)
+    f = sub.add_parser("full-size")
+    f.add_argument("--texts", type=int, default=16)
+    f.add_argument("--max-length", type=int, default=48)
+    f.add_argument("--threads", type=int, default=2)
     r = sub.add_parser("research")
     r.add_argument("--trials", type=int, default=6)
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--threads", type=int, default=2)
     r.add_argument("--work", default="/tmp/translate-research")
     args = parser.parse_args()
-    (throughput if args.what == "throughput" else research)(args)
+    {"throughput": throughput, "full-size": full_size, "research": research}[args.what](args)
     return 0
 
 

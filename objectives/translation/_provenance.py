@@ -48,7 +48,7 @@ class Provenance:
         """One line: ``train data: machine-translated by <model> ...``."""
         decoding = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.settings.items() if k != "translate_context")
         context = "context translated" if self.settings.get("translate_context") else "context not translated"
-        kept = f"; {self.kept_rows} human rows kept" if self.kept_rows else ""
+        kept = f" ({self.kept_rows} more already in the table, kept)" if self.kept_rows else ""
         return (f"train data: machine-translated by {self.model} ({self.engine}, fingerprint {self.fingerprint[:12]}) "
                 f"from {self.source_lang} into {', '.join(self.targets)}: {self.translated_rows} rows"
                 f"{kept}; {', '.join(filter(None, (decoding, context)))}")

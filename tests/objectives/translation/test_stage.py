@@ -60,6 +60,19 @@ def test_a_table_edited_after_translation_is_not_called_machine_translated(nllb:
     assert read_provenance(out) is None
 
 
+def test_rows_already_in_a_target_language_are_kept_not_translated(nllb: Path, rows: list[dict[str, str]],
+                                                                   tmp_path: Path) -> None:
+    human = {**rows[0], "lang": "de", "question": "Eine menschliche Frage?", "answer": "Eine menschliche Antwort."}
+    source = write_pairs_table([*rows, human], tmp_path / "en-some-de.jsonl")
+    out = tmp_path / "parallel.jsonl"
+    report = translate_table(source, out, "de", mt_model=str(nllb), settings=FAST, device="cpu", cache_dir=tmp_path / "cache")
+    got = read_pairs_rows(out)
+    assert (report.kept_rows, report.translated_rows, len(got)) == (1, len(rows) - 1, 2 * len(rows))
+    assert [r for r in got if r["qid"] == rows[0]["qid"] and r["lang"] == "de"] == [human]
+    prov = read_provenance(out)
+    assert prov is not None and prov.kept_rows == 1 and "1 more already in the table, kept" in prov.note()
+
+
 def test_language_lists() -> None:
     assert parse_languages("de, es=spa_Latn ,", "--target-langs") == [Language("de"), Language("es", "spa_Latn")]
     assert Language("de").resolved({"de": "deu_Latn"}) == Language("de", "deu_Latn")
