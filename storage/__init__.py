@@ -24,7 +24,7 @@ from storage._repository import (
     write_eval_cells,
     write_trial_rows,
 )
-from storage._urls import check_storage_url, first_line, mask_url, missing_driver_error
+from storage._urls import check_database_exists, check_storage_url, first_line, mask_url, missing_driver_error
 
 __all__ = [
     "AdmissionLock",
@@ -34,6 +34,7 @@ __all__ = [
     "StudyRecord",
     "TimingRecord",
     "baseline_cells",
+    "check_database_exists",
     "check_reachable",
     "check_storage_url",
     "delete_study_rows",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from objectives.errors import StorageError
 
-__all__ = ["check_storage_url", "first_line", "mask_url", "missing_driver_error"]
+__all__ = ["check_database_exists", "check_storage_url", "first_line", "mask_url", "missing_driver_error"]
 
 
 def mask_url(url: str) -> str:
@@ -36,6 +38,23 @@ def check_storage_url(url: str) -> None:
         raise StorageError(
             f"invalid storage URL {url!r}: use a SQLAlchemy URL such as sqlite:///sweep.db or postgresql://user@host/db"
         ) from None
+
+
+def check_database_exists(url: str) -> None:
+    """Refuse a SQLite URL whose file does not exist, for the commands that only read.
+
+    SQLite creates a missing file on first connect, so a mistyped path would leave a new
+    empty database behind. Other backends never create a database on connect.
+
+    Raises:
+        StorageError: the SQLite file does not exist.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return
+    if not Path(parsed.database).expanduser().is_file():
+        raise StorageError(f"no database file {parsed.database} (storage {mask_url(url)}): check --storage, or run "
+                           "python -m sweep.run first")
 
 
 #: Python module of a database driver -> what to ``pip install`` for it.

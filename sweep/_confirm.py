@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,7 +21,6 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 from sqlalchemy import Engine
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.engine import make_url
 
 import storage
 from objectives.errors import ConfigError
@@ -357,12 +355,9 @@ def search_record(storage_url: str, study_name: str) -> dict[str, Any]:
     Raises:
         ConfigError: no such database, or no xling-sweep study of that name in it.
     """
-    url = make_url(storage_url)
     missing = ConfigError(f"no xling-sweep study named {study_name!r} in {storage.mask_url(storage_url)}: "
                           "run python -m sweep.run first, or check --study-name/--storage")
-    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        if not Path(url.database).expanduser().is_file():
-            raise missing
+    storage.check_database_exists(storage_url)
     engine = storage.make_engine(storage_url)
     storage.check_reachable(engine)
     if not sa_inspect(engine).has_table("sweep_studies"):

@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     setup_logging()
     storage.check_storage_url(args.storage)
+    storage.check_database_exists(args.storage)  # reading only: a mistyped path must not create a file
     engine = storage.make_engine(args.storage)
     storage.ensure_schema(engine)
     record = storage.get_study_record(engine, args.study_name)

@@ -66,6 +66,9 @@ CASES = {
     "inverted range": (lambda x, t, d: ["--search-space", "{mono_ratio: {low: 0.8, high: 0.2}}"], "empty or inverted range"),
     "empty range": (lambda x, t, d: ["--search-space", "{mono_ratio: {low: 0.5, high: 0.5}}"], "empty or inverted range"),
     "ratio outside unit": (lambda x, t, d: ["--search-space", "{mono_ratio: {low: 0, high: 2}}"], "outside [0.0, 1.0]"),
+    "knee sampler with another key": (lambda x, t, d: ["--sampler", "knee", "--search-space",
+                                                       "{mono_ratio: {low: 0, high: 1}, learning_rate: {low: 1e-5, high: 1e-4}}"],
+                                      "the knee sampler searches mono_ratio only"),
     "unknown config key": (lambda x, t, d: ["--config", str(_write(d / "c.yaml", "trails: 40\n"))], "unknown config key 'trails'"),
     "unreachable storage": (lambda x, t, d: ["--storage", "postgresql://nobody@127.0.0.1:1/none"], "cannot reach storage"),
     "missing driver": (lambda x, t, d: ["--storage", "mysql://nobody@127.0.0.1:1/none"], "pip install 'mysqlclient'"),
@@ -111,3 +114,16 @@ def test_bad_input(case: str, tiny_args: list[str], tiny_model_dir: Path, xquad_
     assert message in lines[0]
     assert "Traceback" not in done.stderr
     assert not db.exists(), "nothing may be written to storage"
+
+
+@pytest.mark.parametrize("command", [["sweep.export", "--out", "x.yaml"], ["sweep.report"], ["sweep.dashboard"],
+                                     ["sweep.confirm"]])
+def test_reading_commands_create_no_database(command: list[str], tmp_path: Path, run_main: CliCall) -> None:
+    # A mistyped --storage path is an error; it must not leave a new empty database behind.
+    db = tmp_path / "p5.db"
+    done = run_main(command[0], ["--study-name", "nope", "--storage", f"sqlite:///{db}", *command[1:]], cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and str(db) in lines[0], done.stderr
+    assert not db.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], "nothing may be written"

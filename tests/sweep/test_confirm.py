@@ -194,7 +194,7 @@ def test_confirm_refuses_changed_identity_and_bad_input(tiny_args: list[str], tm
     assert all(len(t.user_attrs["repeat_values"]) == 2 for t in complete), "a refused run touches nothing"
     missing_db = tmp_path / "elsewhere.db"
     for args, message in ((["--study-name", "nope", "--storage", url], "no xling-sweep study named 'nope'"),
-                          (["--study-name", name, "--storage", f"sqlite:///{missing_db}"], "no xling-sweep study"),
+                          (["--study-name", name, "--storage", f"sqlite:///{missing_db}"], f"no database file {missing_db}"),
                           (["--study-name", name, "--storage", url, "--repeats", "1"], "--repeats must be at least 2"),
                           (["--study-name", name, "--storage", url, "--regime", "fast"], "unknown regime 'fast'"),
                           (["--study-name", confirm.study_name, "--storage", url], "is itself a confirm study")):
