@@ -81,7 +81,7 @@ class FlopModel:
     def packed(self, lengths: np.ndarray) -> float:
         """Packed tokens, attention in the packed loop's own buckets of texts of similar length."""
         plan = PackedTexts.plan(lengths, torch.device("cpu"))
-        widths = np.concatenate([np.full(last - first, width) for first, last, width, _, _ in plan.buckets])
+        widths = np.concatenate([np.full(last - first, width) for first, last, width, *_ in plan.buckets])
         return self.dense(int(lengths.sum())) + self.attention(widths)
 
 

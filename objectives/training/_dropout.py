@@ -21,7 +21,8 @@ import torch
 __all__ = ["DropoutMasks"]
 
 _BITS = 15
-_LANE_MASK = (1 << _BITS) - 1
+#: The low 15 bits of each of a word's four 16-bit lanes.
+_WORD_MASK = 0x7FFF_7FFF_7FFF_7FFF
 
 
 class DropoutMasks:
@@ -51,13 +52,13 @@ class DropoutMasks:
             n *= int(size)
         words = torch.empty((n + 3) // 4, dtype=torch.int64, device=self.device)
         words.random_(generator=self.generator)
-        lanes = words.view(torch.int16)[:n]
-        lanes.bitwise_and_(_LANE_MASK)
-        return lanes.ge(round(p * (1 << _BITS))).view(shape)
+        words.bitwise_and_(_WORD_MASK)  # on the words, a quarter of the elements
+        return words.view(torch.int16)[:n].ge(round(p * (1 << _BITS))).view(shape)
 
     def __call__(self, x: torch.Tensor, p: float) -> torch.Tensor:
         """``x`` with dropped elements zeroed and kept ones scaled by ``1 / (1 - p)`` (``p`` quantised)."""
         q = self.quantised(p)
         if q == 0.0:
             return x
-        return x * self.keep(x.shape, p).to(x.dtype).mul_(1.0 / (1.0 - q))
+        # The product's own buffer is scaled in place: autograd keeps only the mask for the backward.
+        return (x * self.keep(x.shape, p)).mul_(1.0 / (1.0 - q))

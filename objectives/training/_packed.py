@@ -8,7 +8,8 @@ that needs texts apart: the texts are sorted by length and cut into buckets of s
 length, each padded to its own longest text for ``softmax(QKᵀ/√d)V`` (a few percent of
 the work at these lengths). The maths is the Hugging Face ``BertLayer``'s
 (Devlin et al., 2019), with its weights; dropout, when on, uses
-:class:`objectives.training._dropout.DropoutMasks`, drawn for real tokens only.
+:class:`objectives.training._dropout.DropoutMasks`: masks for the packed tokens, and for
+the attention probabilities of each bucket.
 
 With dropout off the result equals the padded layer's up to float rounding (a test
 checks it).
@@ -36,20 +37,22 @@ BUCKET_TEXTS = 8
 class PackedTexts:
     """Where each text's tokens lie in a packed ``[tokens, hidden]`` matrix, and the attention buckets.
 
-    Texts are packed in ``order`` (ascending length); ``lengths`` are in that order.
-    Each bucket is ``(first_text, last_text_exclusive, width, gather, keep)``: ``gather``
-    indexes the packed rows as ``[texts, width]`` (index ``tokens`` is a zero row for
-    padding) and ``keep`` marks real positions.
+    Texts are packed in ``order`` (ascending length). Each bucket is ``(first_text,
+    last_text_exclusive, width, gather, keep, real)``: ``gather`` indexes the packed rows as
+    ``[texts, width]``; a padding position repeats the bucket's first token (any finite
+    row would do: its key is masked out and its query row is dropped), so no zero row has
+    to be appended to the packed matrix. ``keep`` marks real positions, ``real`` lists
+    them in the flattened ``[texts · width]`` layout (their order is the packing order).
+    ``pool`` averages each text's tokens: ``[texts, tokens]``, ``1/length`` on its own.
     """
 
     order: np.ndarray
-    lengths: torch.Tensor
-    text_of_token: torch.Tensor
-    buckets: tuple[tuple[int, int, int, torch.Tensor, torch.Tensor], ...]
+    pool: torch.Tensor
+    buckets: tuple[tuple[int, int, int, torch.Tensor, torch.Tensor, torch.Tensor], ...]
 
     @property
     def tokens(self) -> int:
-        return int(self.text_of_token.numel())
+        return int(self.pool.shape[1])
 
     @classmethod
     def plan(cls, lengths: np.ndarray, device: torch.device, bucket_texts: int = BUCKET_TEXTS) -> PackedTexts:
@@ -65,11 +68,12 @@ class PackedTexts:
             width = int(sorted_len[last - 1])
             position = np.arange(width)
             real = position[None, :] < sorted_len[first:last, None]
-            gather = np.where(real, starts[first:last, None] + position[None, :], total)
+            gather = np.where(real, starts[first:last, None] + position[None, :], starts[first])
             buckets.append((first, last, width, torch.from_numpy(gather.reshape(-1)).to(device),
-                            torch.from_numpy(real).to(device)))
-        text_of_token = torch.from_numpy(np.repeat(np.arange(len(order)), sorted_len)).to(device)
-        return cls(order, torch.from_numpy(sorted_len).to(device), text_of_token, tuple(buckets))
+                            torch.from_numpy(real).to(device), torch.from_numpy(np.flatnonzero(real)).to(device)))
+        pool = np.zeros((len(order), total), dtype=np.float32)
+        pool[np.repeat(np.arange(len(order)), sorted_len), np.arange(total)] = np.repeat(1.0 / np.maximum(sorted_len, 1), sorted_len)
+        return cls(order, torch.from_numpy(pool).to(device), tuple(buckets))
 
 
 def _attention(layer: nn.Module, hidden: torch.Tensor, packed: PackedTexts, masks: DropoutMasks | None) -> torch.Tensor:
@@ -79,10 +83,9 @@ def _attention(layer: nn.Module, hidden: torch.Tensor, packed: PackedTexts, mask
     weight = torch.cat([attn.query.weight, attn.key.weight, attn.value.weight])
     bias = torch.cat([attn.query.bias, attn.key.bias, attn.value.bias])
     qkv = F.linear(hidden, weight, bias)  # one product for Q, K and V
-    qkv = torch.cat([qkv, qkv.new_zeros(1, qkv.shape[1])])
     p = attn.dropout.p if masks is not None else 0.0
     out = []
-    for first, last, width, gather, keep in packed.buckets:
+    for first, last, width, gather, keep, real in packed.buckets:
         q, k, v = qkv[gather].view(last - first, width, 3, heads, size).permute(2, 0, 3, 1, 4).unbind(0)
         key_mask = keep[:, None, None, :]
         if p > 0.0:
@@ -92,7 +95,7 @@ def _attention(layer: nn.Module, hidden: torch.Tensor, packed: PackedTexts, mask
             ctx = torch.matmul(probs, v)
         else:
             ctx = F.scaled_dot_product_attention(q, k, v, attn_mask=key_mask, scale=attn.scaling)
-        out.append(ctx.transpose(1, 2).reshape(-1, heads * size)[keep.reshape(-1)])
+        out.append(ctx.transpose(1, 2).reshape(-1, heads * size).index_select(0, real))
     return torch.cat(out)
 
 
@@ -120,6 +123,5 @@ def packed_forward(
     hidden = states
     for layer in layers:
         hidden = packed_layer(layer, hidden, packed, masks)
-    texts = packed.lengths.numel()
-    summed = hidden.new_zeros(texts, hidden.shape[1], dtype=torch.float32).index_add_(0, packed.text_of_token, hidden.float())
-    return F.normalize(summed / packed.lengths[:, None].to(torch.float32).clamp(min=1.0), p=2, dim=-1)
+    # A product with the averaging matrix: one GEMM, where a scatter-add ran on one thread.
+    return F.normalize(torch.matmul(packed.pool, hidden.float()), p=2, dim=-1)
