@@ -11,7 +11,7 @@ import optuna
 from objectives.retrieval import objective_values
 from objectives.trial import TrialConfig, TrialResult, Workspace, run_trial, trial_seed
 
-__all__ = ["ParamSpec", "TrialOutcome", "repeat_std", "run_optuna_trial", "suggest_params"]
+__all__ = ["ParamSpec", "TrialOutcome", "repeat_std", "replicate_of", "run_optuna_trial", "suggest_params"]
 
 
 @dataclass(frozen=True)
@@ -61,13 +61,15 @@ def run_optuna_trial(
     Each repeat's seed derives from the study seed and the parameters, so a retried
     trial (same parameters) reproduces its numbers. A trial enqueued with the user
     attribute ``replicate`` = i (an anchor's extra seed) takes the seeds after the
-    first i·repeats, so it measures seed noise instead of replaying replicate 0.
+    first i·repeats, so it measures seed noise instead of replaying replicate 0. A trial
+    whose parameters an earlier trial already ran (the knee sampler repeats α) is given
+    the next replicate itself (:func:`replicate_of`).
     """
     params = suggest_params(trial, space)
     overrides = {k: v for k, v in params.items() if k != "mono_ratio"}
     config = base.with_overrides(**overrides) if overrides else base
     workspace = workspace_for(config)
-    first = int(trial.user_attrs.get("replicate", 0)) * repeats
+    first = replicate_of(trial, params) * repeats
     results = [
         run_trial(config, params["mono_ratio"], trial_seed(study_seed, params, first + r), workspace, on_step)
         for r in range(repeats)
@@ -90,3 +92,23 @@ def repeat_std(per_repeat: np.ndarray) -> np.ndarray:
     if len(per_repeat) < 2:
         return np.zeros(per_repeat.shape[1:])
     return per_repeat.std(axis=0, ddof=1)
+
+
+def replicate_of(trial: optuna.Trial, params: dict[str, float]) -> int:
+    """Which repeat of its parameters ``trial`` is, stored as its user attribute ``replicate``.
+
+    An enqueued anchor carries it. Otherwise it is one more than the highest replicate
+    among the earlier trials (lower number, COMPLETE or RUNNING) with the same
+    parameters, and 0 when there is none: a repeated α gets new seeds, while a retried
+    trial (whose attributes the retry copies, and whose failed run is not counted)
+    reproduces its numbers.
+    """
+    if "replicate" in trial.user_attrs:
+        return int(trial.user_attrs["replicate"])
+    earlier = [t for t in trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,
+                                                                         optuna.trial.TrialState.RUNNING))
+               if t.number < trial.number and t.params == params]
+    replicate = 1 + max((int(t.user_attrs.get("replicate", 0)) for t in earlier), default=-1)
+    if replicate:
+        trial.set_user_attr("replicate", replicate)
+    return replicate

@@ -4,7 +4,8 @@ Names load their modules on first use (PEP 562): ``from sweep import load_best_r
 reads a YAML answer without importing torch or transformers. Besides the commands'
 engine (``run_study``, the config) and the exported answer, the answer's rules are
 public so they can be applied to any runs: the Pareto front and its knee
-(``pareto_front``, ``choose_trial``) and the smoothed answer (``smooth_answer``).
+(``pareto_front``, ``choose_trial``), the smoothed answer (``smooth_answer``) and the
+sampler that aims at the knee (``KneeSampler``).
 """
 
 from objectives.lazy import lazy_exports
@@ -16,6 +17,7 @@ _LAZY = {
     "choose_index": "sweep._smooth",
     "noise_from_repeats": "sweep._smooth",
     "smooth_answer": "sweep._smooth",
+    "KneeSampler": "sweep._knee_sampler",
     "choose_trial": "sweep._pareto",
     "pareto_front": "sweep._pareto",
     "ParamRange": "sweep._config",
@@ -30,6 +32,7 @@ _LAZY = {
 __all__ = [
     "GRID_POINTS",
     "BestRatio",
+    "KneeSampler",
     "ParamRange",
     "SmoothAnswer",
     "SweepConfig",

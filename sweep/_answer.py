@@ -5,7 +5,8 @@ without them counts its objectives once). A confirm study's runs join the search
 only when it trained with the same settings; confirmed in another regime, its runs
 stand alone, since two regimes' numbers are not one curve. The noise level is the
 pooled within-α spread of every α run more than once (the anchors' extra seeds,
-the confirm study's repeats): measured, never fitted (sweep._smooth).
+the confirm study's repeats, the knee sampler's repeated α) is the noise prior, which
+every run's residual then refines (sweep._smooth).
 """
 
 from __future__ import annotations
@@ -20,11 +21,39 @@ from objectives.errors import ConfigError
 from sweep._config import SweepConfig
 from sweep._smooth import SmoothAnswer, TooFewTrials, noise_from_repeats, smooth_answer
 
-__all__ = ["SMOOTH_METHOD", "same_training", "study_runs", "smoothed_answer"]
+__all__ = ["SMOOTH_METHOD", "WIDE_INTERVAL", "confirm_advice", "same_training", "study_runs", "smoothed_answer"]
 
-SMOOTH_METHOD = ("Gaussian process per objective over mono_ratio (scikit-learn, Matern 5/2 kernel, length scale >= 0.2, "
-                 "noise fixed at the pooled within-alpha sd of repeated runs); answer = the rule applied to the "
-                 "posterior-mean curves on a 201-point grid; interval = the same rule over 1,000 joint posterior draws")
+SMOOTH_METHOD = ("Gaussian process per objective over mono_ratio (Matern 5/2 kernel plus offset; amplitude, length scale "
+                 "and noise integrated out on a grid, the noise with a scaled inverse-chi2 prior from the pooled within-alpha "
+                 "sd of repeated runs); answer = the rule applied to the posterior-mean curves on a 201-point grid; "
+                 "interval = the same rule over 1,000 joint posterior draws, hyperparameters drawn with them")
+
+#: A 90 % interval wider than this share of the searched α range is worth narrowing.
+WIDE_INTERVAL = 0.25
+
+
+def confirm_advice(smooth: SmoothAnswer | None, cfg: SweepConfig) -> str:
+    """When ``python -m sweep.confirm`` is worth running for a search study without one, and why.
+
+    Worth it when the answer's interval is wide (or there is no smoothed answer), or
+    when the search did not train in the full regime: a confirm there checks the answer
+    under the fine-tuning it stands for.
+    """
+    space = cfg.search_space["mono_ratio"]
+    command = f"python -m sweep.confirm --study-name {cfg.study_name}"
+    reasons = []
+    if smooth is None:
+        reasons.append("there is no smoothed answer to say how sure the search is")
+    elif (smooth.interval[1] - smooth.interval[0]) > WIDE_INTERVAL * (space.high - space.low):
+        lo, hi = smooth.interval
+        reasons.append(f"the 90 % interval {lo:.2f}–{hi:.2f} is wide (more trials narrow it too: rerun with a larger "
+                       "--trials)")
+    if cfg.regime.name != "full":
+        reasons.append(f"the search trained in the {cfg.regime.name} regime: `{command} --regime full --device cuda` "
+                       "checks the answer under full fine-tuning")
+    if not reasons:
+        return "A confirm stage adds little here: the interval is narrow and the search trained in the full regime."
+    return f"Worth running `{command}`: " + "; ".join(reasons) + "."
 
 
 def _finite(values: object) -> bool:

@@ -69,7 +69,7 @@ class SweepConfig(TrialConfig):
     storage: str = "sqlite:///sweep.db"
     study_name: str = DEFAULT_STUDY_NAME
     seed: int = 0
-    sampler: Literal["tpe", "nsga2", "random", "grid"] = "tpe"
+    sampler: Literal["tpe", "nsga2", "random", "grid", "knee"] = "tpe"
     search_space: dict[str, ParamRange] = Field(default_factory=lambda: {"mono_ratio": ParamRange(low=0.0, high=1.0)})
     xling_metric: Literal["mul_map", "cr_map"] = "mul_map"
     anchors: list[float] = Field(default_factory=lambda: [0.0, 0.5, 1.0])
@@ -83,6 +83,9 @@ class SweepConfig(TrialConfig):
     heartbeat_interval: int = Field(default=20, ge=1)
     grace_period: int = Field(default=90, ge=2)
     workers: int = Field(default=1, ge=1)
+    # The knee sampler aims at the knee that meets these (the export's --min-xling/--min-same-lang).
+    min_xling: float | None = None
+    min_same_lang: float | None = None
     # Set for a confirm study (python -m sweep.confirm): the search study it confirms and
     # the points it re-runs, instead of sampled trials and anchors.
     confirms: str | None = None
@@ -110,8 +113,10 @@ class SweepConfig(TrialConfig):
 
     @model_validator(mode="after")
     def _grid_searches_ratio_only(self) -> SweepConfig:
-        if self.sampler == "grid" and set(self.search_space) != {"mono_ratio"}:
-            raise ValueError("the grid sampler searches mono_ratio only: drop the other search-space keys or use --sampler tpe")
+        # The knee sampler models the objectives as curves in α alone (sweep._knee_sampler).
+        if self.sampler in ("grid", "knee") and set(self.search_space) != {"mono_ratio"}:
+            raise ValueError(f"the {self.sampler} sampler searches mono_ratio only: drop the other search-space keys or use "
+                             "--sampler tpe")
         return self
 
     @field_validator("anchors")
@@ -141,7 +146,8 @@ class SweepConfig(TrialConfig):
         # data_fingerprint (the distractors' bytes are hashed into it), so a moved file still resumes.
         budget = {"trials", "storage", "study_name", "sampler", "max_failed", "keep_weights", "artifacts_dir",
                   "heartbeat_interval", "grace_period", "workers", "device", "threads", "cache_dir",
-                  "eval_batch_size", "data", "train_data", "distractors", "seed", "anchor_seeds"}
+                  "eval_batch_size", "data", "train_data", "distractors", "seed", "anchor_seeds",
+                  "min_xling", "min_same_lang"}
         return {k: v for k, v in self.model_dump(mode="json").items() if k not in budget}
 
 

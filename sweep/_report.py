@@ -15,6 +15,7 @@ import pandas as pd
 from optuna.artifacts import upload_artifact
 
 from objectives.retrieval import CROSS_LINGUAL, baseline_objectives
+from sweep._answer import confirm_advice
 from sweep._artifacts import artifact_store_for
 from sweep._config import SweepConfig
 from sweep._confirm import INDISTINGUISHABLE_RULE
@@ -153,6 +154,8 @@ def _summary_md(data: ReportData, cfg: SweepConfig, command: str) -> str:
                       f"what `sweep.export` writes); {smoothed}.", ""]
     elif smooth_note:
         lines += [f"> Smoothed answer unavailable: {smooth_note}.", ""]
+    if confirmation is None:
+        lines += [f"> {confirm_advice(smooth, cfg)}", ""]
     if confirmation is not None:
         c = confirmation.verdict.chosen
         lines += [f"> **Confirmed answer: α = {c.mono_ratio:.3f}** ({names[0]} {c.means[0]:.4f} ± {c.stds[0]:.4f}, "

@@ -2,25 +2,28 @@
 
 A study's trials are single seeds, and neighbouring α values differ by less than
 seed noise, so the Pareto set of raw trials is mostly the trials that drew lucky
-seeds. Here each objective is modelled as a Gaussian process over α (scikit-learn's
-``GaussianProcessRegressor``: a scaled Matérn-5/2 kernel whose length scale is
-bounded below so it cannot chase noise, and a *fixed* noise level measured from
-repeated runs at the same α, not fitted: a freely fitted noise term was no better
-than the trial knee in simulation; benchmarks/answer_accuracy.py).
+seeds. Here each objective is a Gaussian process over α whose amplitude, length
+scale and noise level are integrated out (sweep._gp): the noise has a prior from
+the runs repeated at one α (their pooled sd and its degrees of freedom), so every
+run's residual refines it, and no hyperparameter is fixed at a best fit. Fixed
+hyperparameters made the 90 % interval cover the true knee in 30–82 % of
+simulated studies (benchmarks/answer_accuracy.py).
 
 The answer is the knee of the front of the two posterior-mean curves on a fine α
 grid (the export's rule: Pareto set, min-max scaling, nearest (1, 1)); its
-uncertainty is the same rule applied to joint posterior draws of both curves,
-giving a median and a 90 % interval, and the α whose posterior probability of
-lying on the front is at least one half. Pure functions on arrays: no Optuna here.
+uncertainty is the same rule applied to joint posterior draws of both curves
+(noise-free curve shapes, the hyperparameters drawn with them), giving a median
+and a 90 % interval, and the α whose posterior probability of lying on the front
+is at least one half. Pure functions on arrays: no Optuna here.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from sweep._gp import CurvePosterior, fit_curve
 
 __all__ = [
     "MIN_DISTINCT_ALPHAS",
@@ -28,6 +31,7 @@ __all__ = [
     "SmoothAnswer",
     "TooFewTrials",
     "choose_index",
+    "fit_curves",
     "noise_from_repeats",
     "pareto_mask",
     "smooth_answer",
@@ -39,9 +43,6 @@ NOISE_FLOOR = 1e-4
 #: Below these a curve is not identified: the answer falls back to the trial knee.
 MIN_TRIALS = 5
 MIN_DISTINCT_ALPHAS = 3
-#: The length scale may not fall below this share of the α range (the search space is
-#: one unit wide by default): shorter scales fit seed noise as if it were signal.
-MIN_LENGTH_SCALE = 0.2
 GRID_POINTS = 201
 DRAWS = 1000
 LEVEL = 0.90
@@ -61,9 +62,9 @@ class SmoothAnswer:
         median: the median knee over posterior draws.
         front_alphas: (low, high) of the grid α whose posterior probability of lying on
             the front is ≥ 0.5, or None when no grid point reaches it.
-        noise_sd: the per-objective noise sd the fit used (measured, fixed).
-        noise_dof: degrees of freedom of that measurement.
-        length_scales: fitted Matérn length scale per objective.
+        noise_sd: the per-objective noise sd, posterior mean (the repeats' sd is its prior).
+        noise_dof: degrees of freedom of the repeats' measurement.
+        length_scales: posterior median Matérn length scale per objective (α units).
         n_trials: runs the curves were fitted on.
         grid: the α grid; ``mean``/``lower``/``upper`` are (grid, 2) posterior mean and
             ``level`` band per objective; ``on_front`` the probability per grid α.
@@ -172,24 +173,6 @@ def choose_index(values: np.ndarray, rule: str = "knee", min_xling: float | None
     return np.where(kept.any(axis=-1), chosen, -1)
 
 
-def _fit(alphas: np.ndarray, y: np.ndarray, noise_sd: float, seed: int):  # -> GaussianProcessRegressor
-    from sklearn.exceptions import ConvergenceWarning
-    from sklearn.gaussian_process import GaussianProcessRegressor
-    from sklearn.gaussian_process.kernels import ConstantKernel, Matern
-
-    # Standardise by hand so the measured noise can be given in the same units.
-    centre = float(y.mean())
-    scale = float(y.std()) or max(noise_sd, 1e-6)
-    kernel = ConstantKernel(1.0, (1e-4, 1e2)) * Matern(length_scale=0.5, length_scale_bounds=(MIN_LENGTH_SCALE, 10.0), nu=2.5)
-    gp = GaussianProcessRegressor(kernel=kernel, alpha=(noise_sd / scale) ** 2, n_restarts_optimizer=2,
-                                  random_state=seed)
-    with warnings.catch_warnings():
-        # A flat objective drives the amplitude or length scale to a bound; that is an answer, not a fault.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        gp.fit(alphas[:, None], (y - centre) / scale)
-    return gp, centre, scale
-
-
 def smooth_answer(
     alphas: np.ndarray, values: np.ndarray, noise_sd: np.ndarray | tuple[float, float], *, noise_dof: int = 0,
     rule: str = "knee", min_xling: float | None = None, min_same_lang: float | None = None,
@@ -198,63 +181,60 @@ def smooth_answer(
     """Fit both curves and choose on them (see the module docstring).
 
     ``alphas`` (n,), ``values`` (n, 2) objective values of every run (repeats included),
-    ``noise_sd`` the measured per-run noise sd per objective; ``bounds`` the α range to
-    search (default: the observed range).
+    ``noise_sd`` the measured per-run noise sd per objective and ``noise_dof`` its
+    degrees of freedom (the noise prior; NaN or 0 dof: no measurement, a flat prior);
+    ``bounds`` the α range to search (default: the observed range).
 
     Raises:
-        TooFewTrials: fewer than :data:`MIN_TRIALS` runs, fewer than
-            :data:`MIN_DISTINCT_ALPHAS` distinct α, or no finite positive noise level.
+        TooFewTrials: fewer than :data:`MIN_TRIALS` runs or fewer than
+            :data:`MIN_DISTINCT_ALPHAS` distinct α.
         ValueError: no grid point meets the constraints on the posterior mean.
     """
     alphas = np.asarray(alphas, float)
     values = np.asarray(values, float)
-    noise = np.asarray(noise_sd, float)
-    distinct = len(np.unique(np.round(alphas, 9)))
-    if len(alphas) < MIN_TRIALS or distinct < MIN_DISTINCT_ALPHAS:
-        raise TooFewTrials(f"{len(alphas)} run(s) at {distinct} distinct mono_ratio value(s): a smooth curve needs at "
-                           f"least {MIN_TRIALS} runs at {MIN_DISTINCT_ALPHAS} or more values; run more trials")
-    if not np.all(np.isfinite(noise)):
-        raise TooFewTrials("no measured noise level (no mono_ratio was run with more than one seed): run python -m "
-                           "sweep.confirm, whose repeats measure it")
-    noise = np.maximum(noise, NOISE_FLOOR)
+    curves = fit_curves(alphas, values, noise_sd, noise_dof=noise_dof, bounds=bounds)
     low, high = bounds if bounds is not None else (float(alphas.min()), float(alphas.max()))
     grid = np.linspace(low, high, GRID_POINTS)
     rng = np.random.default_rng(seed)
-    means, sds, samples, scales = [], [], [], []
-    for j in range(2):
-        gp, centre, scale = _fit(alphas, values[:, j], float(noise[j]), seed)
-        mean, cov = gp.predict(grid[:, None], return_cov=True)
-        cov = (cov + cov.T) / 2 + 1e-10 * np.eye(len(grid))
-        means.append(centre + scale * mean)
-        sds.append(scale * np.sqrt(np.clip(np.diag(cov), 0, None)))
-        # Joint draws over the grid (the curves' shapes, not pointwise noise).
-        chol = np.linalg.cholesky(cov)
-        samples.append(centre + scale * (mean[None, :] + rng.standard_normal((draws, len(grid))) @ chol.T))
-        scales.append(float(gp.kernel_.k2.length_scale))
-    mean = np.stack(means, axis=1)
-    sd = np.stack(sds, axis=1)
-    z = _normal_quantile(0.5 + level / 2)
-    curves = np.stack(samples, axis=2)  # (draws, grid, 2)
+    mean = np.stack([c.mean(grid) for c in curves], axis=1)
+    samples = np.stack([c.draw(grid, draws, rng) for c in curves], axis=2)  # (draws, grid, 2)
+    sd = samples.std(axis=0)
+    tail = (1 - level) / 2
+    lower, upper = np.quantile(samples, tail, axis=0), np.quantile(samples, 1 - tail, axis=0)
     pick = int(choose_index(mean, rule, min_xling, min_same_lang))
     if pick < 0:
         raise ValueError("no mono_ratio meets the constraints on the fitted curves: lower --min-xling/--min-same-lang")
-    knees_idx = choose_index(curves, rule, min_xling, min_same_lang)
+    knees_idx = choose_index(samples, rule, min_xling, min_same_lang)
     knees = grid[knees_idx[knees_idx >= 0]]
     if len(knees) == 0:
         knees = np.array([grid[pick]])
-    tail = (1 - level) / 2
-    on_front = pareto_mask(curves).mean(axis=0)
+    on_front = pareto_mask(samples).mean(axis=0)
     front = grid[on_front >= 0.5]
     return SmoothAnswer(
         mono_ratio=float(grid[pick]), interval=(float(np.quantile(knees, tail)), float(np.quantile(knees, 1 - tail))),
         median=float(np.median(knees)), front_alphas=(float(front.min()), float(front.max())) if len(front) else None,
-        noise_sd=(float(noise[0]), float(noise[1])), noise_dof=int(noise_dof), length_scales=(scales[0], scales[1]),
-        n_trials=len(alphas), predicted=(float(mean[pick, 0]), float(mean[pick, 1])), level=level, grid=grid,
-        mean=mean, lower=mean - z * sd, upper=mean + z * sd, sd=sd, alphas=alphas, values=values, on_front=on_front,
+        noise_sd=(curves[0].noise_sd(), curves[1].noise_sd()), noise_dof=int(noise_dof),
+        length_scales=(curves[0].length_scale(), curves[1].length_scale()), n_trials=len(alphas),
+        predicted=(float(mean[pick, 0]), float(mean[pick, 1])), level=level, grid=grid, mean=mean, lower=lower,
+        upper=upper, sd=sd, alphas=alphas, values=values, on_front=on_front,
     )
 
 
-def _normal_quantile(p: float) -> float:
-    from scipy.stats import norm
+def fit_curves(alphas: np.ndarray, values: np.ndarray, noise_sd: np.ndarray | tuple[float, float], *,
+               noise_dof: int = 0, bounds: tuple[float, float] | None = None) -> tuple[CurvePosterior, CurvePosterior]:
+    """Both objectives' curve posteriors (sweep._gp), after the identifiability checks.
 
-    return float(norm.ppf(p))
+    Raises:
+        TooFewTrials: fewer than :data:`MIN_TRIALS` runs or fewer than :data:`MIN_DISTINCT_ALPHAS` distinct α.
+    """
+    alphas = np.asarray(alphas, float)
+    values = np.asarray(values, float).reshape(len(alphas), 2)
+    distinct = len(np.unique(np.round(alphas, 9)))
+    if len(alphas) < MIN_TRIALS or distinct < MIN_DISTINCT_ALPHAS:
+        raise TooFewTrials(f"{len(alphas)} run(s) at {distinct} distinct mono_ratio value(s): a smooth curve needs at "
+                           f"least {MIN_TRIALS} runs at {MIN_DISTINCT_ALPHAS} or more values; run more trials")
+    noise = np.asarray(noise_sd, float)
+    noise = np.where(np.isfinite(noise), np.maximum(noise, NOISE_FLOOR), np.nan)
+    span = bounds if bounds is not None else (float(alphas.min()), float(alphas.max()))
+    return (fit_curve(alphas, values[:, 0], float(noise[0]), noise_dof, span),
+            fit_curve(alphas, values[:, 1], float(noise[1]), noise_dof, span))

@@ -18,6 +18,7 @@ import storage
 from objectives.errors import ConfigError, StorageError
 from sweep._config import SweepConfig, with_legacy_defaults
 from sweep._grid_sampler import CoarseToFineGridSampler
+from sweep._knee_sampler import KneeSampler
 
 __all__ = ["MAX_TRIES_PER_POINT", "enqueue_point", "make_rdb_storage", "make_sampler", "open_study", "requeue_missing_points",
            "worker_seed"]
@@ -118,6 +119,8 @@ def make_sampler(cfg: SweepConfig, worker_id: int) -> optuna.samplers.BaseSample
         return optuna.samplers.NSGAIISampler(population_size=10, seed=seed)
     if cfg.sampler == "random":
         return optuna.samplers.RandomSampler(seed=seed)
+    if cfg.sampler == "knee":
+        return KneeSampler(seed=seed, min_xling=cfg.min_xling, min_same_lang=cfg.min_same_lang)
     if set(cfg.search_space) != {"mono_ratio"}:
         raise ConfigError("the grid sampler searches mono_ratio only: drop the other search-space keys or pick tpe")
     # Not Optuna's GridSampler: its grid depended on --trials and skipped the anchors' points.

@@ -42,7 +42,12 @@ _FLAGS: dict[str, tuple[str, Any, str]] = {
     "--storage": ("storage", str, "SQLAlchemy URL of the study database (default sqlite:///sweep.db; PostgreSQL for many machines)"),
     "--study-name": ("study_name", str, f"study name (default {DEFAULT_STUDY_NAME})"),
     "--seed": ("seed", int, "the one seed: split, samplers (per worker) and training seeds derive from it (default 0)"),
-    "--sampler": ("sampler", str, "tpe | nsga2 | random | grid (default tpe)"),
+    "--sampler": ("sampler", str, "tpe | knee (Thompson sampling of the knee: trials go where the answer is uncertain, "
+                  "and may repeat an alpha with new seeds; mono_ratio only) | nsga2 | random | grid (default tpe)"),
+    "--min-xling": ("min_xling", float, "with --sampler knee: aim at the knee whose cross-lingual objective is at least "
+                    "this (give sweep.export the same constraint) (default none)"),
+    "--min-same-lang": ("min_same_lang", float, "with --sampler knee: as --min-xling, for the same-language objective "
+                        "(default none)"),
     "--search-space": ("search_space", "yaml",
                        "YAML mapping, e.g. '{mono_ratio: {low: 0, high: 1}, learning_rate: {low: 1e-5, high: 1e-4, log: true}}'"),
     "--k": ("k", int, "cut-off of objective 1, same-language P@k (default 1)"),
