@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,9 +62,8 @@ class TranslateReport:
         kept = f", {self.kept_rows} already in the table kept" if self.kept_rows else ""
         dropped = f", {self.dropped_rows} dropped (empty translation)" if self.dropped_rows else ""
         return (f"wrote {self.out}: {self.rows} rows, {self.translated_rows} machine-translated by {self.engine}{kept}{dropped}; "
-                f"{self.texts} texts: {self.from_cache} from the cache, {self.new} translated in {self.translate_seconds:.1f} s{rate} """
-                f"({self.seconds:.1f} s in all); "
-                f"provenance in {self.sidecar}")
+                f"{self.texts} texts: {self.from_cache} from the cache, {self.new} translated in {self.translate_seconds:.1f} s"
+                f"{rate} ({self.seconds:.1f} s in all); provenance in {self.sidecar}")
 
 
 def translate_table(
@@ -80,7 +78,6 @@ def translate_table(
     device: str = "auto",
     cache_dir: str | Path | None = None,
     progress: bool = False,
-    load: Callable[[str, DecodeSettings, str], Engine] = load_engine,
 ) -> TranslateReport:
     """Translate the ``source_lang`` rows of a pairs table into each of ``target_langs`` and write the parallel table.
 
@@ -115,7 +112,7 @@ def translate_table(
         raise DataError(f"{source} has no rows in the source language {src_raw[0].name} (languages there: "
                         f"{', '.join(present)}): pass the table's language with --source-lang")
 
-    engine = load(mt_model, settings, device)
+    engine = load_engine(mt_model, settings, device)
     src = src_raw[0].resolved(engine.default_codes)
     targets = [t.resolved(engine.default_codes) for t in tgt_raw]
     _check_codes(engine, src, targets)
