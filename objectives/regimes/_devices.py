@@ -20,10 +20,11 @@ def resolve_device(device: str) -> str:
 
 
 def unsupported_device(device: str) -> str | None:
-    """Why ``device`` cannot be named, or None for ``auto``, ``cpu``, ``cuda`` and ``cuda:N`` (N a number)."""
-    if device in ("auto", "cpu", "cuda") or re.fullmatch(r"cuda:[0-9]+", device):
+    """Why ``device`` cannot be named, or None for ``auto``, ``cpu``, ``cuda``, ``cuda:N`` (N a number) and a list
+    of ``cuda:N`` (``cuda:0,cuda:1``: the workers of ``--workers`` take them in turn)."""
+    if device in ("auto", "cpu", "cuda") or re.fullmatch(r"cuda:[0-9]+(,cuda:[0-9]+)*", device):
         return None
-    return f"device {device!r} is not supported: use cpu, cuda (or cuda:N) or auto"
+    return f"device {device!r} is not supported: use cpu, cuda (or cuda:N, or a list cuda:0,cuda:1) or auto"
 
 
 def default_regime(device: str) -> str:

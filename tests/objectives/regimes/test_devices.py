@@ -9,14 +9,16 @@ from objectives import ConfigError
 from objectives.regimes import check_device, unsupported_device
 
 
-@pytest.mark.parametrize("name", ["auto", "cpu", "cuda", "cuda:0", "cuda:12"])
+@pytest.mark.parametrize("name", ["auto", "cpu", "cuda", "cuda:0", "cuda:12", "cuda:0,cuda:1", "cuda:3,cuda:1,cuda:3"])
 def test_device_names_accepted(name: str) -> None:
     assert unsupported_device(name) is None
 
 
-@pytest.mark.parametrize("name", ["cudafoo", "cuda:", "cuda:x", "cuda:0,1", "cuda0", "gpu", "CPU", "mps"])
+@pytest.mark.parametrize("name", ["cudafoo", "cuda:", "cuda:x", "cuda:0,1", "cuda0", "gpu", "CPU", "mps", "cuda:0,",
+                                  "cuda,cuda:1", "cpu,cuda:0"])
 def test_device_names_refused(name: str) -> None:
-    assert unsupported_device(name) == f"device {name!r} is not supported: use cpu, cuda (or cuda:N) or auto"
+    assert unsupported_device(name) == (f"device {name!r} is not supported: use cpu, cuda (or cuda:N, or a list "
+                                        "cuda:0,cuda:1) or auto")
 
 
 @pytest.mark.cuda
