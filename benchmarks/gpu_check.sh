@@ -8,10 +8,12 @@
 # Then run there, e.g. with carry [".gpu", ".whl"]:
 #   bash benchmarks/gpu_check.sh checks     # CUDA tests, zero-shot check, fidelity (full, bf16), confirm, report  (~8 min)
 #   bash benchmarks/gpu_check.sh study      # the 40-trial study, timed alone                                     (~4 min)
+#   bash benchmarks/gpu_check.sh workers    # --workers 2 --device cuda: each worker's GPU, round robin           (~2 min)
 # Everything lands in $OUT as it is produced (JSON lines, logs, a tarball of the report), so a
 # timeout still returns what finished. With 15 device minutes a session (starts included), run
 # `checks` first (fidelity is what decides the CPU default) and `study` on the same warm machine
-# only if at least ~6 minutes are left; `fidelity` alone is the minimum worth a start. Stages: setup, tests, zeroshot, fidelity, bf16, confirm, study.
+# only if at least ~6 minutes are left; `fidelity` alone is the minimum worth a start. Stages: setup, tests, zeroshot, fidelity, bf16,
+# confirm, study, workers.
 # Smoke test on a CPU (no .whl, a tiny model, few steps):
 #   OUT=/tmp/o SKIP_WHEELS=1 DEVICE=cpu MODEL=/path/tiny-bert DATA=/path/xquad-r STEPS=2 ALPHAS=0,1 SEEDS=0 \
 #       TRIALS=3 CONFIRM_DB=/path/sweep.db bash benchmarks/gpu_check.sh all
@@ -121,6 +123,25 @@ study() {
     tail -25 "$OUT/study.log"
     python3 -m sweep.export --study-name xling-gpu --storage sqlite:///$WORK/study.db --out "$OUT/best_ratio_gpu.yaml" >> "$OUT/study.log" 2>&1
     cp $WORK/study.db "$OUT/study_gpu.db"
+}
+
+workers() {
+    log "two workers (--workers 2 --device cuda): round robin over the visible GPUs (on one GPU both share it)"
+    rm -f $WORK/workers.db
+    local start=$(date +%s)
+    python3 -m sweep.run --trials ${WORKER_TRIALS:-8} --workers 2 --device $DEVICE --model "$MODEL" --data "$DATA" \
+        --storage sqlite:///$WORK/workers.db --study-name xling-workers --artifacts-dir $WORK/artifacts-workers $STEPS_FLAG \
+        > "$OUT/workers.log" 2>&1 &
+    local pid=$!
+    # While both train: which process holds which GPU.
+    sleep ${WORKER_PROBE_S:-60}
+    nvidia-smi --query-compute-apps=pid,gpu_uuid,used_memory --format=csv > "$OUT/workers_gpus.csv" 2>&1
+    nvidia-smi --query-gpu=index,uuid --format=csv >> "$OUT/workers_gpus.csv" 2>&1
+    wait $pid
+    local rc=$?
+    echo "{\"rc\": $rc, \"wall_s\": $(( $(date +%s) - start )), \"workers\": 2}" | tee "$OUT/workers_time.json"
+    cat "$OUT/workers_gpus.csv"
+    tail -15 "$OUT/workers.log"
 }
 
 setup || { log "setup failed"; exit 1; }
