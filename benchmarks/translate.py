@@ -4,6 +4,7 @@
 the tiny random M2M100 of the tests and, where installed, Apertium en->es, on English
 XQuAD-R questions and answer sentences; then the same run again, all from the cache.
 ``full-size``: the generation cost of a model shaped like M2M100-418M (random weights).
+``quality``: how far Apertium's Spanish is from XQuAD-R's human Spanish (chrF, BLEU).
 
 ``research``: two small studies on XQuAD-R en+es that differ only in ``--train-data``: the
 train split's English rows with their human Spanish translations, or the same English
@@ -12,6 +13,7 @@ Prints each study's smoothed answer (alpha and its 90 % interval) and the trial 
 
     python benchmarks/translate.py throughput --texts 400
     python benchmarks/translate.py full-size --texts 16 --max-length 48
+    python benchmarks/translate.py quality                      # needs sacrebleu (the bench extra)
     python benchmarks/translate.py research --trials 6 --work /tmp/translate-research
 """
 
@@ -171,6 +173,34 @@ def _study(work: Path, name: str, train: Path, args: argparse.Namespace) -> dict
             "interval": answer.get("interval"), "trial_answer": answer.get("trial_answer"), "metrics": answer.get("metrics")}
 
 
+def quality(args: argparse.Namespace) -> None:
+    """chrF and BLEU (sacrebleu) of Apertium's Spanish against XQuAD-R's human Spanish, train split, per column."""
+    import sacrebleu
+
+    from objectives.data import read_pairs_rows
+    from objectives.translation import translate_table
+
+    if not _apertium_ready():
+        print("apertium with eng-spa is not installed")
+        return
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    human, english = _split_tables(work, args.seed)
+    start = time.perf_counter()
+    report = translate_table(english, work / "train-mt-en-es.jsonl", "es", mt_model="apertium", cache_dir=work / "cache")
+    print(f"{report.line()} ({time.perf_counter() - start:.0f} s)\n")
+    reference = {r["qid"]: r for r in read_pairs_rows(human) if r["lang"] == "es"}
+    machine = {r["qid"]: r for r in read_pairs_rows(report.out) if r["lang"] == "es"}
+    qids = sorted(set(reference) & set(machine))
+    print(f"{len(qids)} train questions with both Spanish versions\n")
+    print("| column | chrF | BLEU |")
+    print("|---|---|---|")
+    for column in ("question", "answer"):
+        hyp = [machine[q][column] for q in qids]
+        ref = [[reference[q][column] for q in qids]]
+        print(f"| {column} | {sacrebleu.corpus_chrf(hyp, ref).score:.1f} | {sacrebleu.corpus_bleu(hyp, ref).score:.1f} |")
+
+
 def research(args: argparse.Namespace) -> None:
     from objectives.translation import translate_table
 
@@ -199,13 +229,16 @@ def main() -> int:
     f.add_argument("--texts", type=int, default=16)
     f.add_argument("--max-length", type=int, default=48)
     f.add_argument("--threads", type=int, default=2)
+    q = sub.add_parser("quality")
+    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--work", default="/tmp/translate-quality")
     r = sub.add_parser("research")
     r.add_argument("--trials", type=int, default=6)
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--threads", type=int, default=2)
     r.add_argument("--work", default="/tmp/translate-research")
     args = parser.parse_args()
-    {"throughput": throughput, "full-size": full_size, "research": research}[args.what](args)
+    {"throughput": throughput, "full-size": full_size, "quality": quality, "research": research}[args.what](args)
     return 0
 
 
