@@ -131,6 +131,16 @@ def test_kill_mid_run_then_resume_loses_and_repeats_nothing(source: Path, mt_mod
     assert len(after) == 2 * distinct and all(after[k] == v for k, v in before.items())
 
 
+def test_help_names_each_family_s_codes_and_the_defaults() -> None:
+    from sweep.translate import build_parser
+
+    text = " ".join(build_parser().format_help().split())
+    for needed in ("M2M100", "ISO 639-1", "NLLB-200", "FLORES-200 codes such as eng_Latn", "apertium", "name=code",
+                   "beam size (default 5", "(default 200", "(default 16 for M2M100 and NLLB, 512 for apertium)",
+                   "default facebook/m2m100_418M", "--translate-context", "--device"):
+        assert needed in text, needed
+
+
 def _write(rows: list[dict[str, str]], path: Path) -> Path:
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
     return path
