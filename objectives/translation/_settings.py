@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from objectives.errors import ConfigError
 
@@ -30,9 +30,6 @@ class DecodeSettings:
             if getattr(self, name) is not None and getattr(self, name) < 1:
                 flag = "--" + name.replace("_", "-")
                 raise ConfigError(f"{flag} must be at least 1 (got {getattr(self, name)})")
-
-    def as_dict(self) -> dict[str, int | None]:
-        return asdict(self)
 
     def batch_for(self, family: str) -> int:
         """Texts per batch for a backend ``family``: the one set, else the family's default."""
