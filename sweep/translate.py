@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--translate-context", action="store_true",
                         help="also translate the context column, sentence by sentence (costly; off: translated rows "
                         "have no context)")
-    parser.add_argument("--device", default="auto", help="auto (default: cuda when torch sees a GPU, else cpu), cpu, cuda or cuda:N")
+    parser.add_argument("--device", default="auto", help="auto (default: cuda when torch sees a GPU, else cpu), cpu, cuda or cuda:N "
+                        "(one device)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--cache-dir", default=None,
                         help="cache folder of the translations (default SWEEP_CACHE_DIR or ~/.cache/xling-sweep)")
@@ -66,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
 
     if (reason := unsupported_device(args.device)) is not None:
         raise ConfigError(reason)
+    if "," in args.device:
+        raise ConfigError(f"--device {args.device}: translation runs in one process on one device; name one, e.g. "
+                          f"--device {args.device.split(',')[0].strip()}")
     if args.threads is not None:
         if args.threads < 1:
             raise ConfigError(f"--threads must be at least 1 (got {args.threads})")

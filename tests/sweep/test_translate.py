@@ -160,6 +160,7 @@ BAD = {
                                   r"'facebook/m2m100_418M' not found \(huggingface.co cannot be reached from here\)"),
     "zero beams": (["--num-beams", "0"], r"--num-beams must be at least 1 \(got 0\)"),
     "bad device": (["--device", "tpu"], r"device 'tpu' is not supported"),
+    "device list": (["--device", "cuda:0,cuda:1"], r"runs in one process on one device; name one, e.g. --device cuda:0"),
 }
 
 
