@@ -7,7 +7,7 @@ fresh process so its peak RSS is its own:
 - ``exact``: :func:`objectives.retrieval.evaluate_embeddings`, which scores every query
   against every candidate in float32 tiles and counts exact ranks (every metric, mAP
   included);
-- ``faiss``: :func:`objectives.retrieval._search.search`, exact ``IndexFlatIP`` top-10
+- ``faiss``: :func:`objectives.retrieval.search`, exact ``IndexFlatIP`` top-10
   with the tie completion (what P@k/R@k need; no mAP).
 
 Prints one markdown row per run: seconds (best of ``--repeats``) and the peak RSS
@@ -50,8 +50,7 @@ def _vectors(n: int, seed: int) -> np.ndarray:
 
 def _one(method: str, pool: int, queries: int, repeats: int) -> dict[str, float | str | int]:
     sys.path.insert(0, str(REPO))
-    from objectives.retrieval import evaluate_embeddings
-    from objectives.retrieval._search import search
+    from objectives.retrieval import evaluate_embeddings, search
 
     c = _vectors(pool, 1)
     q = _vectors(queries, 2)
