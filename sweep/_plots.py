@@ -46,7 +46,7 @@ def plot_curve(smooth, column: int, name: str, out: Path) -> Path:  # type: igno
     ax.axvline(smooth.mono_ratio, color="tab:orange", lw=1.6, label=f"answer α = {smooth.mono_ratio:.2f}")
     ax.set_xlabel("mono_ratio α")
     ax.set_ylabel(name)
-    ax.set_title(f"{name} against α (noise sd {smooth.noise_sd[column]:.4f}, measured)")
+    ax.set_title(f"{name} against α (noise sd {smooth.noise_sd[column]:.4f}, posterior mean)")
     ax.legend(fontsize=7, loc="best")
     fig.tight_layout()
     fig.savefig(out, dpi=120)
