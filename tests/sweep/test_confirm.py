@@ -130,9 +130,13 @@ def test_confirm_reruns_front_knee_and_anchors_and_export_reads_it(tiny_args: li
     assert best["trial_answer"]["mono_ratio"] == data["mono_ratio"]
     first = (folder / "summary.md").read_text().splitlines()[2]
     assert "Answer: α = " in first and "90 % interval" in first
-    # Without --answer the file holds the trial-based answer and still carries the smoothed one.
+    # Without --answer the file holds the smoothed answer (the default since issue 25); with --answer
+    # trial it holds the trial-based one and still carries the smoothed one.
     default = run_main("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out)])
-    assert default.returncode == 0 and "--answer smoothed makes it the answer" in default.stdout
+    assert default.returncode == 0 and "trial-based answer: mono_ratio" in default.stdout
+    assert yaml.safe_load(out.read_text()) | {"exported_at": None} == best | {"exported_at": None}
+    trial = run_main("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out), "--answer", "trial"])
+    assert trial.returncode == 0 and "--answer smoothed makes it the answer" in trial.stdout
     plain = yaml.safe_load(out.read_text())
     assert plain["answer"] == "trial" and plain["mono_ratio"] == data["mono_ratio"] and plain["interval"] is None
     assert plain["smoothed"]["interval"] == best["interval"]
