@@ -9,7 +9,8 @@ is one :class:`Regime` object, the recipe's name with every value concrete. The
 recipes below are the only place those values are written.
 
 - ``lite``: the CPU default. The top layer on cached states like ``proxy``, trained
-  harder and the way ``full`` trains (warm-up, linear decay, dropout). It is the
+  harder and the way ``full`` trains (warm-up, linear decay, dropout), on the packed
+  loop (no padding rows, seeded dropout masks; issue 29). It is the
   cheapest measured regime that ranks the mono ratio like full fine-tuning by the
   fidelity rule (docs/design.md, "The fidelity rule"; its record is in
   :mod:`objectives.fidelity`).
@@ -154,7 +155,7 @@ class Regime(BaseModel):
 
 REGIMES: Mapping[str, Regime] = {
     "lite": Regime(name="lite", train_layers=1, steps=100, learning_rate=6e-4, warmup_ratio=0.1, lr_schedule="linear",
-                   dropout=True, train_path="cached", loop="padded"),
+                   dropout=True, train_path="cached", loop="packed"),
     "proxy": Regime(name="proxy", train_layers=1, steps=80, learning_rate=5e-5, warmup_ratio=0.0, lr_schedule="constant",
                     dropout=False, train_path="cached"),
     "full": Regime(name="full", train_layers="all", steps=200, learning_rate=3e-5, warmup_ratio=0.1, lr_schedule="linear",

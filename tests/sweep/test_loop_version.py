@@ -38,9 +38,8 @@ def test_a_lite_study_from_before_the_packed_loop_resumes_with_its_loop_or_is_re
                              (json.dumps(config), json.dumps(identity), name))
     assert config_from_record(config).regime.loop == "padded", "reports and exports read it as the loop it ran"
 
-    # Continued with the packed loop (lite's own since issue 29): one error line naming both ways out.
-    refused = run_main("sweep.run", ["--trials", "2", "--storage", url, "--study-name", name, "--regime", "lite",
-                                     "--loop", "packed", *tiny_args])
+    # The same command as before, now that lite runs the packed loop: one error line naming both ways out.
+    refused = run_main("sweep.run", ["--trials", "2", "--storage", url, "--study-name", name, "--regime", "lite", *tiny_args])
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines() == [
         f"error: study '{name}' was trained with the padded loop, not 'packed' (studies made before this version ran the "
