@@ -23,7 +23,7 @@ from sweep._smooth import SmoothAnswer, TooFewTrials, noise_from_repeats, smooth
 
 __all__ = ["SMOOTH_METHOD", "WIDE_INTERVAL", "confirm_advice", "same_training", "study_runs", "smoothed_answer"]
 
-SMOOTH_METHOD = ("Gaussian process per objective over mono_ratio (Matern 5/2 kernel plus offset; amplitude, length scale "
+SMOOTH_METHOD = ("Gaussian process per objective over mono_ratio (Matern 3/2 kernel plus offset; amplitude, length scale "
                  "and noise integrated out on a grid, the noise with a scaled inverse-chi2 prior from the pooled within-alpha "
                  "sd of repeated runs); answer = the rule applied to the posterior-mean curves on a 201-point grid; "
                  "interval = the same rule over 1,000 joint posterior draws, hyperparameters drawn with them")

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CurvePosterior", "fit_curve", "matern32", "matern52"]
+__all__ = ["CurvePosterior", "fit_curve", "matern32"]
 
 LENGTH_SCALES = np.geomspace(0.03, 3.0, 12)
 AMPLITUDES = np.geomspace(0.03, 10.0, 10)
@@ -53,12 +53,6 @@ NOISE_POINTS = 11
 #: data's mean plus a term the data pin down.
 OFFSET_VARIANCE = 1.0
 _JITTER = 1e-9
-
-
-def matern52(a: np.ndarray, b: np.ndarray, length: float) -> np.ndarray:
-    """Matérn-5/2 correlation between 1-d inputs ``a`` and ``b`` (Rasmussen & Williams eq. 4.17)."""
-    r = np.abs(a[:, None] - b[None, :]) * (np.sqrt(5.0) / length)
-    return (1.0 + r + r * r / 3.0) * np.exp(-r)
 
 
 def matern32(a: np.ndarray, b: np.ndarray, length: float) -> np.ndarray:

@@ -72,7 +72,7 @@ class KneeSampler(optuna.samplers.BaseSampler):
         grid = np.linspace(low, high, self._proposals)
         rng = np.random.default_rng([self._seed, number])
         alphas, values = study_runs(trials)
-        noise, dof = noise_from_repeats(alphas, values) if len(alphas) else (np.full(2, np.nan), 0)
+        noise, dof = noise_from_repeats(alphas, values)
         try:
             curves = fit_curves(alphas, values, noise, noise_dof=dof, bounds=(low, high))
         except TooFewTrials:
