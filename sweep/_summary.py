@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 import storage
 from objectives.fidelity import fidelity_note, fidelity_sentence, fidelity_warning
-from objectives.retrieval import baseline_objectives
+from objectives.retrieval import baseline_objectives, map_kind
 from objectives.translation import translation_note
 from sweep._config import SweepConfig
 from sweep._confirm import search_curves, verdict
@@ -69,6 +69,8 @@ def summary_text(study: optuna.Study, engine: Engine, cfg: SweepConfig) -> str:
     base = study.user_attrs.get("baseline_dev", {})
     base1, base2 = baseline_objectives(base, cfg.xling_metric)
     lines.append(f"zero-shot baseline (dev): {n1} {_fmt(base1)}   {n2} {_fmt(base2)}")
+    if base:
+        lines.append(map_kind(base.get("map_depth")))
     front = sorted(study.best_trials, key=lambda t: t.params["mono_ratio"]) if complete else []
     lines.append(f"Pareto set ({len(front)} trial(s)), by mono_ratio:")
     lines.append(f"  {'trial':>5}  {'mono_ratio':>10}  {n1:>14}  {n2:>12}")

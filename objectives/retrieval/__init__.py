@@ -4,7 +4,9 @@
 out (Mo., Cr., Mul., every language-pair cell, language bias). The per-query metric
 functions take the padded rank layout of :func:`outrank_counts` /
 :func:`relevant_ranks` (1-based ranks, 0 = empty slot). :func:`search` gives exact
-top-k lists with faiss, ties in candidate-index order. :func:`objective_values` reads
+top-k lists with faiss, ties in candidate-index order; pools above
+:data:`EXACT_RANKING_MAX_CANDIDATES` are ranked from them (:func:`truncated_ranks`,
+mAP@:data:`MAP_DEPTH`), and :func:`map_kind` names which mAP an evaluation reports. :func:`objective_values` reads
 the study's two objectives off a result.
 """
 
@@ -26,9 +28,12 @@ from objectives.retrieval._result import EvalResult
 from objectives.retrieval._scores import SCORE_TILE, score_tile
 from objectives.retrieval._search import search
 from objectives.retrieval._settings import cell_means, cr_macro, language_means, macro_mean, mo_macro
+from objectives.retrieval._truncated import EXACT_RANKING_MAX_CANDIDATES, MAP_DEPTH, map_kind, truncated_ranks
 
 __all__ = [
     "CROSS_LINGUAL",
+    "EXACT_RANKING_MAX_CANDIDATES",
+    "MAP_DEPTH",
     "MUL_RECALL_K",
     "SAME_LANG_KEY",
     "SCORE_TILE",
@@ -42,6 +47,7 @@ __all__ = [
     "language_bias",
     "language_means",
     "macro_mean",
+    "map_kind",
     "mo_macro",
     "objective_names",
     "objective_values",
@@ -51,4 +57,5 @@ __all__ = [
     "relevant_ranks",
     "score_tile",
     "search",
+    "truncated_ranks",
 ]

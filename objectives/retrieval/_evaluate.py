@@ -26,6 +26,7 @@ from objectives.retrieval._recall import recall_at_k
 from objectives.retrieval._result import EvalResult
 from objectives.retrieval._scores import SCORE_TILE, score_tile
 from objectives.retrieval._settings import cell_means, language_means
+from objectives.retrieval._truncated import EXACT_RANKING_MAX_CANDIDATES, MAP_DEPTH, truncated_ranks
 
 __all__ = ["MUL_RECALL_K", "evaluate_embeddings"]
 
@@ -44,6 +45,7 @@ def evaluate_embeddings(
     languages: Sequence[str],
     k: int = 1,
     block_size: int = 1024,
+    exact_up_to: int = EXACT_RANKING_MAX_CANDIDATES,
 ) -> EvalResult:
     """Compute Mo., Cr., Mul. metrics, every cell and the language bias.
 
@@ -73,6 +75,10 @@ def evaluate_embeddings(
         k: cut-off of the P@k / R@k cells.
         block_size: queries scored at once (memory knob; rounded down to a multiple
             of ``SCORE_TILE``, at least one tile). Results do not depend on it.
+        exact_up_to: largest pool ranked in full. A larger pool is ranked from faiss
+            top-:data:`~objectives.retrieval.MAP_DEPTH` lists (:mod:`._truncated`):
+            P@k, R@k and R@10 stay exact, mAP becomes mAP@1000 and the result's
+            ``map_depth`` says so.
 
     Returns:
         An :class:`~objectives.retrieval.EvalResult`.
@@ -105,6 +111,9 @@ def evaluate_embeddings(
 
     slots = _relevant_slots(qg, rg, rc, cl)
     slot_lang = np.where(slots >= 0, cl[np.maximum(slots, 0)], -1)
+    if nc > exact_up_to:
+        own, pooled = truncated_ranks(q, c, slots, cl, n_lang, MAP_DEPTH)
+        return _aggregate(langs, k, ql, own, pooled, slot_lang, MAP_DEPTH)
     own = np.zeros(slots.shape, dtype=np.int64)
     pooled = np.zeros(slots.shape, dtype=np.int64)
     evaluable = (slots >= 0).any(axis=1)
@@ -138,6 +147,7 @@ def _aggregate(
     own: NDArray[np.int64],
     pooled: NDArray[np.int64],
     slot_lang: NDArray[np.intp],
+    map_depth: int | None = None,
 ) -> EvalResult:
     """Per-query metrics from the ranks, then cells and per-language means."""
     n_lang, nq = len(langs), own.shape[0]
@@ -146,14 +156,14 @@ def _aggregate(
     r_k = np.full((nq, n_lang), np.nan)
     for y in range(n_lang):
         ranks_y = np.where(slot_lang == y, own, 0)  # ranks within C_y
-        ap[:, y] = average_precision(ranks_y)
+        ap[:, y] = average_precision(ranks_y, map_depth)
         p_k[:, y] = precision_at_k(ranks_y, k)
         r_k[:, y] = recall_at_k(ranks_y, k)
     map_cells, n_cells = cell_means(ap, q_lang, n_lang)
     p_cells, _ = cell_means(p_k, q_lang, n_lang)
     r_cells, _ = cell_means(r_k, q_lang, n_lang)
 
-    mul_map, mul_n = language_means(average_precision(pooled), q_lang, n_lang)
+    mul_map, mul_n = language_means(average_precision(pooled, map_depth), q_lang, n_lang)
     mul_r10, _ = language_means(recall_at_k(pooled, MUL_RECALL_K), q_lang, n_lang)
 
     bias = language_bias(pooled, slot_lang, n_lang)
@@ -172,6 +182,7 @@ def _aggregate(
         language_bias_per_lang=bias_lang,
         language_bias_n_queries=bias_n,
         language_bias=float(counted.mean()) if counted.size else math.nan,
+        map_depth=map_depth,
     )
 
 

@@ -62,6 +62,9 @@ class EvalResult:
         language_bias_n_queries: counted queries per query language.
         language_bias: mean language bias over all counted queries (not a macro
             mean over languages).
+        map_depth: ``None`` when every mAP is over the full ranking; else the cut-off
+            of the faiss lists the ranks came from (mAP@``map_depth``, trec_eval's
+            ``map`` over a run of that length), for pools above 100,000 candidates.
     """
 
     languages: tuple[str, ...]
@@ -76,12 +79,14 @@ class EvalResult:
     language_bias_per_lang: NDArray[np.float64]
     language_bias_n_queries: NDArray[np.int64]
     language_bias: float
+    map_depth: int | None = None
 
     def __post_init__(self) -> None:
         n = len(self.languages)
         object.__setattr__(self, "languages", tuple(str(x) for x in self.languages))
         object.__setattr__(self, "k", int(self.k))
         object.__setattr__(self, "language_bias", float(self.language_bias))
+        object.__setattr__(self, "map_depth", None if self.map_depth is None else int(self.map_depth))
         for name, shape in [(m, (n, n)) for m in _MATRICES] + [(v, (n,)) for v in _VECTORS]:
             dtype = np.int64 if name in _COUNTS else np.float64
             arr = np.array(getattr(self, name), dtype=dtype)  # a private, read-only copy
@@ -183,7 +188,8 @@ class EvalResult:
         ``mul_map_per_lang``, ``mul_r@10_per_lang``, ``mul_n_queries``,
         ``language_bias_per_lang``, ``language_bias_n_queries``) keyed by language,
         and ``cells``: ``{"map", "p@k", "r@k", "n_queries"}`` nested lists (row =
-        query language, column = candidate language).
+        query language, column = candidate language); ``map_depth`` only when the
+        mAP is cut (so an exact result's dict is what it was before the cut existed).
         """
         langs = self.languages
 
@@ -211,6 +217,8 @@ class EvalResult:
                 "n_queries": matrix(self.n_queries_cells, count=True),
             },
         })
+        if self.map_depth is not None:
+            out["map_depth"] = self.map_depth
         return out
 
     @classmethod
@@ -237,6 +245,7 @@ class EvalResult:
             language_bias_per_lang=np.array(vec("language_bias_per_lang")),
             language_bias_n_queries=np.array([data["language_bias_n_queries"][x] for x in langs], dtype=np.int64),
             language_bias=_from_json(data["language_bias"]),
+            map_depth=data.get("map_depth"),
         )
 
     def cells(self) -> list[dict[str, Any]]:

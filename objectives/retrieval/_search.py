@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["search"]
+__all__ = ["flat_ip_index", "search", "search_index"]
 
 
 def search(
@@ -20,9 +22,10 @@ def search(
     margin, widened until the tie group at position ``k`` is complete, and then
     re-ordered by ``(-score, index)``.
 
-    The scores are faiss's (its own BLAS/SIMD kernels); the metrics of
-    :func:`objectives.retrieval.evaluate_embeddings` count ranks over score rows of
-    their own and never mix the two sources.
+    The scores are faiss's (its own BLAS/SIMD kernels). Up to 100,000 candidates
+    :func:`objectives.retrieval.evaluate_embeddings` counts ranks over score rows of
+    its own; above that it ranks from these lists alone (:mod:`._truncated`), so one
+    evaluation never mixes the two sources.
 
     Args:
         q_emb: ``[nq, d]`` query embeddings (cast to float32).
@@ -42,16 +45,28 @@ def search(
     c = np.ascontiguousarray(c_emb, dtype=np.float32)
     if q.ndim != 2 or c.ndim != 2 or q.shape[1] != c.shape[1]:
         raise ValueError(f"`q_emb` [nq, d] and `c_emb` [nc, d] must share d, got {q.shape} and {c.shape}")
-    nq, nc = q.shape[0], c.shape[0]
-    kk = min(int(k), nc)
-    scores = np.empty((nq, kk), dtype=np.float32)
-    ids = np.empty((nq, kk), dtype=np.int64)
-    if nq == 0 or kk == 0:
-        return scores, ids
-    import faiss  # imported here: the metrics never need it, so a GPU box without faiss-cpu still runs trials
+    if q.shape[0] == 0 or c.shape[0] == 0:
+        kk = min(int(k), c.shape[0])
+        return np.empty((q.shape[0], kk), dtype=np.float32), np.empty((q.shape[0], kk), dtype=np.int64)
+    return search_index(flat_ip_index(c), q, int(k), c.shape[0])
+
+
+def flat_ip_index(c: NDArray[np.float32]) -> Any:
+    """An exact inner-product ``faiss.IndexFlatIP`` holding the rows of ``c`` (float32, C-contiguous)."""
+    import faiss  # imported here: the exact metrics never need it, so a GPU box without faiss-cpu still runs trials
 
     index = faiss.IndexFlatIP(c.shape[1])
-    index.add(c)
+    index.add(np.ascontiguousarray(c, dtype=np.float32))
+    return index
+
+
+def search_index(index: Any, q: NDArray[np.float32], k: int, nc: int) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+    """:func:`search` against a built index of ``nc`` candidates (``k >= 1`` and ``nc >= 1`` checked by the caller)."""
+    q = np.ascontiguousarray(q, dtype=np.float32)
+    nq = q.shape[0]
+    kk = min(k, nc)
+    scores = np.empty((nq, kk), dtype=np.float32)
+    ids = np.empty((nq, kk), dtype=np.int64)
     pending = np.arange(nq)
     fetch = min(nc, 2 * kk + 8)
     while pending.size:

@@ -1,4 +1,4 @@
-"""What a finished run prints: one short fidelity sentence on the console, the full record in the report."""
+"""What a finished run prints: one short fidelity sentence on the console, the full record in the report, which mAP."""
 
 from __future__ import annotations
 
@@ -22,3 +22,5 @@ def test_console_fidelity_line_is_one_short_sentence(tiny_args: list[str], tmp_p
         [line] = [x for x in output.splitlines() if x.startswith("Fidelity:")]
         assert len(line) - len(check) <= 220, line  # the record's full wording (~700 characters) is the report's
         assert line.startswith("Fidelity: regime 'lite' ") and "measured on XQuAD-R dev" in line and line.endswith(check)
+    # The test pool is far below the exact-ranking limit, and the summary says which mAP that gives.
+    assert "mAP: exact, over the full ranking" in ran.stdout.splitlines()
