@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from objectives import TrialConfig, Workspace, prepare_workspace, run_trial
+from objectives.batches import HybridBatches, Pair
 from objectives.retrieval import evaluate_embeddings
-from objectives.samplers import HybridBatchSampler, Pair
+from objectives.trial import TrialConfig, Workspace, prepare_workspace, run_trial
 
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -100,7 +100,7 @@ def run_ours(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def train_steps(
-    label: str, steps: int, sampler: HybridBatchSampler, optimizer: torch.optim.Optimizer,
+    label: str, steps: int, sampler: HybridBatches, optimizer: torch.optim.Optimizer,
     loss_of: Callable[[list[Pair]], torch.Tensor],
 ) -> tuple[list[float], list[float]]:
     """A baseline trial's plain training loop: ``steps`` optimizer steps on ``loss_of(batch)``.

@@ -19,7 +19,7 @@ import time
 
 import torch
 
-from objectives import TrialConfig, prepare_workspace, run_trial, zero_shot
+from objectives.trial import TrialConfig, prepare_workspace, run_trial, zero_shot
 
 
 def main() -> int:

@@ -132,7 +132,7 @@ def simulate(truth: Truth, sampler: str, seed: int, trials: int) -> tuple[np.nda
     return np.array(alphas), np.array(values)
 
 
-def evaluate(alphas: np.ndarray, values: np.ndarray, knee: float, seed: int) -> dict[str, float]:
+def score_answers(alphas: np.ndarray, values: np.ndarray, knee: float, seed: int) -> dict[str, float]:
     trial_pick, _ = choose_trial([_Run(i, a, v) for i, (a, v) in enumerate(zip(alphas, values))], "knee")  # type: ignore[misc]
     out = {"trial_err": abs(trial_pick.params["mono_ratio"] - knee)}
     noise, dof = noise_from_repeats(alphas, values)
@@ -165,7 +165,7 @@ def _one(task: tuple[str, str, int]) -> list[dict[str, object]]:
     truth = gp_prior(spec[0], spec[1], seed) if isinstance(spec, tuple) else spec
     alphas, values = simulate(truth, sampler, seed, max(BUDGETS))
     return [{"family": family, "sampler": sampler, "study": seed, "trials": n, "knee": truth.knee,
-             **evaluate(alphas[:n], values[:n], truth.knee, seed)} for n in BUDGETS]
+             **score_answers(alphas[:n], values[:n], truth.knee, seed)} for n in BUDGETS]
 
 
 def table(frame: pd.DataFrame) -> list[str]:
@@ -230,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--family", action="append", help="only these families (e.g. gp:0.3)")
     parser.add_argument("--out", default=str(RESULTS / "answer_accuracy.jsonl"))
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the rows already in --out and run only the studies they lack (append)")
     parser.add_argument("--summarize", action="store_true",
                         help="print the tables of the rows already in --out (e.g. of a run stopped early) and exit")
     parser.add_argument("--timing", action="store_true", help="only time one proposal and one smooth_answer at 40 runs")
@@ -246,14 +248,18 @@ def main(argv: list[str] | None = None) -> int:
         # Seed-major order, rows appended as they finish: a run stopped early leaves every
         # family and sampler with about the same number of studies, all of them on disk.
         tasks = [(f, s, seed) for seed in range(args.studies) for f in families for s in samplers]
+        if args.resume and Path(args.out).exists():
+            done = pd.read_json(args.out, lines=True).groupby(["family", "sampler", "study"]).size()
+            complete = {key for key, n in done.items() if n == len(BUDGETS)}
+            tasks = [t for t in tasks if t not in complete]
         start = time.perf_counter()
-        with open(args.out, "w") as sink, multiprocessing.get_context("fork").Pool(args.jobs) as pool:
+        with open(args.out, "a" if args.resume else "w") as sink, multiprocessing.get_context("fork").Pool(args.jobs) as pool:
             for i, part in enumerate(pool.imap_unordered(_one, tasks, chunksize=2)):
                 sink.write("".join(json.dumps(r) + "\n" for r in part))
                 sink.flush()
                 if (i + 1) % 100 == 0:
                     print(f"{i + 1}/{len(tasks)} studies, {time.perf_counter() - start:.0f} s", flush=True)
-        print(f"{len(tasks)} studies ({args.studies} per family and sampler) in {time.perf_counter() - start:.0f} s "
+        print(f"{len(tasks)} studies run ({args.studies} per family and sampler in all) in {time.perf_counter() - start:.0f} s "
               f"with {args.jobs} job(s) on {os.cpu_count()} cores; raw rows: {args.out}\n")
     frame = pd.read_json(args.out, lines=True)
     print("\n".join(table(frame)))

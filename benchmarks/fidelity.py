@@ -44,8 +44,8 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from objectives import TrialConfig, WorkspacePool, run_trial  # noqa: E402
 from objectives.fidelity import RECORD_FILE  # noqa: E402
+from objectives.trial import TrialConfig, WorkspacePool, run_trial  # noqa: E402
 
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 #: Share of the reference's separated α pairs a faithful candidate orders alike, per objective.

@@ -24,7 +24,7 @@ STATEMENTS = {
     "from sweep import load_best_ratio (+ read a YAML)": f"from sweep import load_best_ratio; load_best_ratio({str(EXPORT)!r})",
     "import storage": "import storage",
     "import sweep.export (the export command)": "import sweep.export",
-    "import sweep._runner (what training needs)": "import sweep._runner",
+    "import sweep.study._runner (what training needs)": "import sweep.study._runner",
 }
 HEAVY = ("torch", "transformers", "datasets", "faiss", "sklearn")
 

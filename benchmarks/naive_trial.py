@@ -3,7 +3,7 @@
 The naive trial is the same trial without the project's speed-ups: all transformer
 layers trainable (embedding table frozen, docs/design.md, "K = all layers"), a plain
 transformers forward on token ids for every step (no activation cache), the same
-HybridBatchSampler batches (same seed and alpha), steps, batch size, learning rate
+HybridBatches batches (same seed and alpha), steps, batch size, learning rate
 and temperature, dropout off as in ``objectives.training.fine_tune``; then a full
 re-encode of the dev questions and the whole candidate pool with the trained model
 (length-sorted batches, ``Encoder.encode``) and the same metrics
@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import compare_main, peak_rss_mib, reencode_and_report, setup, train_steps  # noqa: E402
 
+from objectives.batches import HybridBatches, Pair  # noqa: E402
 from objectives.losses import info_nce_loss  # noqa: E402
-from objectives.samplers import HybridBatchSampler, Pair  # noqa: E402
 
 
 def run_naive(args: argparse.Namespace) -> dict[str, Any]:
@@ -53,7 +53,7 @@ def run_naive(args: argparse.Namespace) -> dict[str, Any]:
     encoder = dataclasses.replace(ws.encoder, model=model)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=cfg.regime.learning_rate)
-    sampler = HybridBatchSampler(ws.train_items, ws.train_languages, cfg.batch_size, args.alpha, cfg.mixing, seed=args.seed)
+    sampler = HybridBatches(ws.train_items, ws.train_languages, cfg.batch_size, args.alpha, cfg.mixing, seed=args.seed)
 
     def loss_of(batch: list[Pair]) -> torch.Tensor:
         q_ids = encoder.tokenize([q_texts[p.query] for p in batch], "query")

@@ -6,7 +6,7 @@ Pooling + Normalize over the default encoder's converted directory, every parame
 trainable (the library's default; ``--freeze-embeddings`` freezes the embedding
 table like the project's K = all), ``model.train()`` (dropout on, as ``fit`` does),
 ``MultipleNegativesRankingLoss(scale=1/tau)`` and AdamW in a manual loop fed the
-same HybridBatchSampler pairs batch by batch (same alpha, seed, steps, batch size,
+same HybridBatches pairs batch by batch (same alpha, seed, steps, batch size,
 learning rate, prompts "query: " / "passage: ", max_seq_length); then
 ``model.encode`` of the dev questions and the whole candidate pool and the same
 metrics (``evaluate_embeddings``). Each run happens in its own process. Usage::
@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import compare_main, peak_rss_mib, reencode_and_report, setup, train_steps  # noqa: E402
 
+from objectives.batches import HybridBatches, Pair  # noqa: E402
 from objectives.encoder import DEFAULT_MODEL, ensure_default_model  # noqa: E402
-from objectives.samplers import HybridBatchSampler, Pair  # noqa: E402
 
 
 def run_peer(args: argparse.Namespace) -> dict[str, Any]:
@@ -63,7 +63,7 @@ def run_peer(args: argparse.Namespace) -> dict[str, Any]:
     params = [p for p in model.parameters() if p.requires_grad]
     loss_fn = MultipleNegativesRankingLoss(model, scale=1.0 / cfg.temperature)
     optimizer = torch.optim.AdamW(params, lr=cfg.regime.learning_rate)
-    sampler = HybridBatchSampler(ws.train_items, ws.train_languages, cfg.batch_size, args.alpha, cfg.mixing, seed=args.seed)
+    sampler = HybridBatches(ws.train_items, ws.train_languages, cfg.batch_size, args.alpha, cfg.mixing, seed=args.seed)
     model.train()
     longest = 0
 

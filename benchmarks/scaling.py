@@ -95,7 +95,7 @@ def embed_once(out: Path, threads: int) -> dict[str, Any]:
     """Load the full workspace, embed dev questions and the pool with the zero-shot top-K encoder, save arrays."""
     import torch
 
-    from objectives import TrialConfig, prepare_workspace
+    from objectives.trial import TrialConfig, prepare_workspace
 
     torch.set_num_threads(threads)
     cfg = TrialConfig(regime="proxy", device="cpu")
@@ -123,7 +123,7 @@ def embed_once(out: Path, threads: int) -> dict[str, Any]:
     return {
         "workspace_s": loaded - start, "cache_s": ws.cache_seconds, "embed_s": embedded - loaded,
         "texts": len(ws.cache), "tokens": int(lengths.sum()), "hidden": hidden, "cache_path": str(cache_dir),
-        "cache_bytes_du": int(du), "tokens_per_lang": tokens_per_lang, "cut_layer": ws.cut,
+        "cache_bytes_du": int(du), "tokens_per_lang": tokens_per_lang, "cut_layer": len(ws.encoder.model.encoder.layer) - ws.train_layers,
         "states_dtype": str(ws.cache.states.dtype),
     }
 
@@ -132,7 +132,7 @@ def measure_build(langs: list[str], threads: int) -> dict[str, Any]:
     """Build a fresh activation cache for ``langs`` in a temporary directory; time and size it."""
     import torch
 
-    from objectives import TrialConfig, prepare_workspace
+    from objectives.trial import TrialConfig, prepare_workspace
 
     torch.set_num_threads(threads)
     with tempfile.TemporaryDirectory() as tmp:

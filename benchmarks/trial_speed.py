@@ -4,7 +4,7 @@ Runs one regime's trial (default ``lite``, α 0.5, seed 0, warm activation cache
 each training loop (``padded``: the loop before issue 29; ``packed``: no padding rows,
 cheap seeded dropout masks), ``--repeats`` times each, alternating, and reports:
 
-- seconds per phase (train, encode, metrics) as :func:`objectives.run_trial` times them,
+- seconds per phase (train, encode, metrics) as :func:`objectives.trial.run_trial` times them,
   with the 1-minute load average read before and after each trial (the machine is
   shared: a trial that ran beside other work says so);
 - FLOPs a trial executes (padding rows included) and the useful FLOPs (real tokens
@@ -36,10 +36,14 @@ sys.path.insert(0, str(REPO))
 
 import torch  # noqa: E402
 
-from objectives import TrialConfig, WorkspacePool, run_trial  # noqa: E402
-from objectives.samplers import HybridBatchSampler  # noqa: E402
+from objectives.batches import HybridBatches  # noqa: E402
 from objectives.training import PackedTexts  # noqa: E402
-from objectives.trial import Workspace  # noqa: E402
+from objectives.trial import (  # noqa: E402
+    TrialConfig,
+    Workspace,  # noqa: E402
+    WorkspacePool,
+    run_trial,
+)
 
 
 def sgemm_gflops(threads: int, repeats: int = 5) -> dict[str, float]:
@@ -90,7 +94,7 @@ def trial_flops(ws: Workspace, config: TrialConfig, alpha: float, seed: int) -> 
     model = ws.encoder.model.config
     flops = FlopModel(ws.train_layers, int(model.hidden_size), int(model.intermediate_size))
     lengths = ws.cache.lengths if ws.cache is not None else np.array([len(t) for t in ws.token_ids])
-    sampler = HybridBatchSampler(ws.train_items, ws.train_languages, config.batch_size, alpha, config.mixing, seed=seed)
+    sampler = HybridBatches(ws.train_items, ws.train_languages, config.batch_size, alpha, config.mixing, seed=seed)
     packed = config.regime.loop == "packed"
     train_exec = train_useful = 0.0
     for _ in range(config.regime.steps):

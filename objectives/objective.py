@@ -26,12 +26,11 @@ class ParamSpec:
 
 @dataclass
 class TrialOutcome:
-    """The parameters a trial ran with, its repeats, the objective values (means) and their spread (:func:`repeat_std`)."""
+    """The parameters a trial ran with, its repeats and the objective values (means over the repeats)."""
 
     params: dict[str, float]
     results: list[TrialResult]
     values: tuple[float, float]
-    stds: tuple[float, float]
 
 
 def suggest_params(trial: optuna.Trial, space: Mapping[str, ParamSpec]) -> dict[str, float]:
@@ -76,17 +75,14 @@ def run_optuna_trial(
     ]
     per_repeat = np.array([objective_values(r.metrics, xling_metric) for r in results])
     values = (float(per_repeat[:, 0].mean()), float(per_repeat[:, 1].mean()))
-    spread = repeat_std(per_repeat)
-    stds = (float(spread[0]), float(spread[1]))
-    return TrialOutcome(params, results, values, stds)
+    return TrialOutcome(params, results, values)
 
 
 def repeat_std(per_repeat: np.ndarray) -> np.ndarray:
     """The spread of a point's repeats (one row per repeat): the sample sd, ddof 1; zeros for one repeat.
 
-    The one definition for the trial's ``std`` attribute and the confirm stage's standard
-    errors, and the one the smoothed answer's measured noise uses
-    (``sweep._smooth.noise_from_repeats``).
+    The one definition for the confirm stage's standard errors, and the one the smoothed
+    answer's measured noise uses (``sweep.answer.noise_from_repeats``).
     """
     per_repeat = np.asarray(per_repeat, dtype=float)
     if len(per_repeat) < 2:

@@ -1,7 +1,13 @@
 """Orchestration: CLIs, config, the Optuna study, export and report.
 
-Names load their modules on first use (PEP 562): ``from sweep import load_best_ratio``
-reads a YAML answer without importing torch or transformers. Besides the commands'
+The commands (``python -m sweep.run``, ``confirm``, ``export``, ``report``, ``dashboard``,
+``evaluate``, ``translate``) sit here over three stages: :mod:`sweep.study` (open and run
+the study), :mod:`sweep.answer` (the rules, the smoothed answer, confirm, export) and
+:mod:`sweep.reporting` (summary and report); ``_config``, ``_cli``, ``_provenance`` and
+``_best_ratio`` (the answer file's schema) are their shared base.
+
+Names load their modules on first use (PEP 562), one level deep: ``from sweep import
+load_best_ratio`` reads a YAML answer without importing Optuna, torch or transformers. Besides the commands'
 engine (``run_study``, the config) and the exported answer, the answer's rules are
 public so they can be applied to any runs: the Pareto front and its knee
 (``pareto_front``, ``choose_trial``), the smoothed answer (``smooth_answer``) and the
@@ -11,22 +17,23 @@ sampler that aims at the knee (``KneeSampler``).
 from objectives.lazy import lazy_exports
 
 _LAZY = {
-    "GRID_POINTS": "sweep._smooth",
-    "SmoothAnswer": "sweep._smooth",
-    "TooFewTrials": "sweep._smooth",
-    "choose_index": "sweep._smooth",
-    "noise_from_repeats": "sweep._smooth",
-    "smooth_answer": "sweep._smooth",
-    "KneeSampler": "sweep._knee_sampler",
-    "choose_trial": "sweep._pareto",
-    "pareto_front": "sweep._pareto",
+    "GRID_POINTS": "sweep.answer",
+    "SmoothAnswer": "sweep.answer",
+    "TooFewTrials": "sweep.answer",
+    "choose_index": "sweep.answer",
+    "choose_trial": "sweep.answer",
+    "export_best_ratio": "sweep.answer",
+    "noise_from_repeats": "sweep.answer",
+    "pareto_front": "sweep.answer",
+    "pareto_mask": "sweep.answer",
+    "smooth_answer": "sweep.answer",
+    "KneeSampler": "sweep.study",
+    "run_study": "sweep.study",
     "ParamRange": "sweep._config",
     "SweepConfig": "sweep._config",
     "load_config": "sweep._config",
     "BestRatio": "sweep._best_ratio",
     "load_best_ratio": "sweep._best_ratio",
-    "export_best_ratio": "sweep._export",
-    "run_study": "sweep._runner",
 }
 
 __all__ = [
@@ -44,6 +51,7 @@ __all__ = [
     "load_config",
     "noise_from_repeats",
     "pareto_front",
+    "pareto_mask",
     "run_study",
     "smooth_answer",
 ]

@@ -58,7 +58,7 @@ class FixedPoint(BaseModel):
 
 
 class SweepConfig(TrialConfig):
-    """Study-level settings on top of :class:`objectives.TrialConfig`.
+    """Study-level settings on top of :class:`objectives.trial.TrialConfig`.
 
     ``seed`` is the one seed: it fixes the split (part of the study's identity), the
     samplers (mixed with each worker's id) and, with a trial's parameters, its

@@ -12,8 +12,9 @@ from objectives.errors import ConfigError
 from objectives.regimes import REGIMES, unsupported_device
 from sweep._cli import main_guard, setup_logging
 from sweep._config import DEFAULT_STUDY_NAME, config_from_record
-from sweep._confirm import confirm_config, confirm_points, search_record
-from sweep._workers import default_threads, run_with_workers
+from sweep.answer import confirm_config, confirm_points, search_record
+from sweep.reporting import print_summary
+from sweep.study import default_threads, run_with_workers
 
 __all__ = ["build_parser", "main"]
 
@@ -77,8 +78,9 @@ def main(argv: list[str] | None = None) -> int:
                          storage_url=args.storage, workers=args.workers,
                          threads=args.threads or default_threads(args.workers), cache_dir=args.cache_dir,
                          artifacts_dir=args.artifacts_dir, model=args.model, data=args.data)
-    code = run_with_workers("sweep.confirm", cfg, argv, args.worker_id, progress=not args.quiet)
+    code, study = run_with_workers("sweep.confirm", cfg, argv, args.worker_id, progress=not args.quiet)
     if not args.quiet:
+        print_summary(study, cfg)
         print(f"confirm study {cfg.study_name} in {storage.mask_url(args.storage)}: export the answer with "
               f"python -m sweep.export --study-name {args.study_name} --storage {storage.mask_url(args.storage)}")
     return code

@@ -6,9 +6,9 @@ import argparse
 import sys
 
 import storage
-from sweep._artifacts import artifact_store_for
 from sweep._cli import main_guard, setup_logging
 from sweep._config import DEFAULT_STUDY_NAME, config_from_record
+from sweep.study import artifact_store_for
 
 __all__ = ["main", "make_app"]
 

@@ -13,7 +13,7 @@ from objectives.data import load_data
 from objectives.encoder import load_encoder
 from objectives.errors import ConfigError
 from objectives.retrieval import EvalResult
-from objectives.trial import DEFAULT_MODEL, TrialConfig, evaluate
+from objectives.trial import DEFAULT_MODEL, TrialConfig, evaluate_model
 from sweep._cli import main_guard, setup_logging
 
 __all__ = ["main", "format_table"]
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     encoder = load_encoder(config.model, query_prefix=query_prefix, passage_prefix=passage_prefix,
                            max_length=config.max_length)
     timings: dict[str, float] = {}
-    result = evaluate(encoder, data, args.split, args.k, split_seed=args.seed, candidate_text=config.candidate_text,
+    result = evaluate_model(encoder, data, args.split, args.k, split_seed=args.seed, candidate_text=config.candidate_text,
                       progress=not args.quiet, timings=timings)
     print(format_table(result))
     print(f"encode {timings['encode']:.1f} s, metrics {timings['metrics']:.1f} s")

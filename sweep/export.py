@@ -9,9 +9,7 @@ from pathlib import Path
 import storage
 from sweep._cli import main_guard, setup_logging
 from sweep._config import DEFAULT_STUDY_NAME, config_from_record
-from sweep._confirm import confirm_progress, load_confirm_study
-from sweep._export import DEFAULT_ANSWER, export_best_ratio
-from sweep._summary import regime_fidelity_sentence
+from sweep.answer import DEFAULT_ANSWER, confirm_progress, export_best_ratio, load_confirm_study, regime_fidelity_sentence
 
 __all__ = ["main"]
 

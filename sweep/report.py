@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         raise ConfigError(f"no xling-sweep study named {args.study_name!r} in {storage.mask_url(args.storage)}: check --study-name")
     # The device is this machine's (a GPU study can be reported on a laptop); the regime stays the study's.
     cfg = config_from_record(record["config"], storage=args.storage, device="auto")
-    from sweep._report import write_report
+    from sweep.reporting import write_report
 
     command = args.run_command or reproduce_command(cfg)
     result = write_report(cfg, args.out, command, with_test=not args.no_test,

@@ -11,7 +11,8 @@ import yaml
 from objectives.regimes import REGIMES
 from sweep._cli import main_guard, setup_logging
 from sweep._config import DEFAULT_STUDY_NAME, load_config
-from sweep._workers import default_threads, run_with_workers
+from sweep.reporting import print_summary
+from sweep.study import default_threads, run_with_workers
 
 __all__ = ["build_parser", "main"]
 
@@ -136,11 +137,14 @@ def main(argv: list[str] | None = None) -> int:
     if cfg.threads is None:
         cfg = cfg.model_copy(update={"threads": default_threads(cfg.workers)})
     if args.dry_run:
-        from sweep._estimate import print_estimate
+        from sweep.study import print_estimate
 
         print_estimate(cfg)
         return 0
-    return run_with_workers("sweep.run", cfg, argv, args.worker_id, progress=not args.quiet)
+    code, study = run_with_workers("sweep.run", cfg, argv, args.worker_id, progress=not args.quiet)
+    if not args.quiet:
+        print_summary(study, cfg)
+    return code
 
 
 if __name__ == "__main__":

@@ -138,8 +138,9 @@ def graph() -> dict[str, set[str]]:
 
 def test_the_graph_sees_hidden_and_lazy_imports(graph: dict[str, set[str]]) -> None:
     # A function-level import and a lazy re-export are edges, or the checks below prove nothing.
-    assert "sweep._export" in graph["sweep"], "sweep/__init__'s _LAZY map"
-    assert "objectives.objective" in graph["sweep._runner"]
+    assert "sweep.answer" in graph["sweep"], "sweep/__init__'s _LAZY map"
+    assert "sweep.study._runner" in graph["sweep.study._workers"], "run_study imports the trial loop on the call"
+    assert "objectives.objective" in graph["sweep.study._runner"]
     assert any(t.startswith("sweep._") for t in graph["sweep.confirm"]), "imports inside main()"
     assert "benchmarks._common" in graph["benchmarks.naive_trial"], "a script's sibling import"
 
@@ -169,6 +170,15 @@ def test_layers_point_one_way(graph: dict[str, set[str]]) -> None:
             assert not reaches(module, "sweep"), module
         if module.startswith("objectives"):
             assert not reaches(module, "sweep") and not reaches(module, "storage"), module
+    # sweep's stages: answer <- study <- reporting <- the commands; the shared base reaches no stage.
+    stages = {"sweep.answer": ("sweep.study", "sweep.reporting"), "sweep.study": ("sweep.reporting",)}
+    base = ("sweep._config", "sweep._cli", "sweep._provenance", "sweep._best_ratio")
+    for module in graph:
+        for stage, above in stages.items():
+            if module == stage or module.startswith(stage + "."):
+                assert not [t for prefix in above for t in reaches(module, prefix)], module
+        if module in base:
+            assert not [t for prefix in ("sweep.answer", "sweep.study", "sweep.reporting") for t in reaches(module, prefix)], module
     for module in BASE:
         stdlib = set(sys.stdlib_module_names) | {"__future__"}
         tree = ast.parse(_sources()[module].read_text(encoding="utf-8"))

@@ -111,7 +111,7 @@ def check(src: Path, data_dir: Path) -> int:
     """Zero-shot dev metrics of the unpacked model against the default encoder (both on this CPU)."""
     import torch
 
-    from objectives import TrialConfig, prepare_workspace, zero_shot
+    from objectives.trial import TrialConfig, prepare_workspace, zero_shot
 
     torch.set_num_threads(2)
     with tempfile.TemporaryDirectory() as tmp:

@@ -13,6 +13,7 @@ the study's two objectives off a result.
 from objectives.retrieval._average_precision import average_precision
 from objectives.retrieval._evaluate import MUL_RECALL_K, evaluate_embeddings
 from objectives.retrieval._language_bias import language_bias
+from objectives.retrieval._means import cell_means, cr_macro, language_means, macro_mean, mo_macro
 from objectives.retrieval._objectives import (
     CROSS_LINGUAL,
     SAME_LANG_KEY,
@@ -27,7 +28,6 @@ from objectives.retrieval._recall import recall_at_k
 from objectives.retrieval._result import EvalResult
 from objectives.retrieval._scores import SCORE_TILE, score_tile
 from objectives.retrieval._search import search
-from objectives.retrieval._settings import cell_means, cr_macro, language_means, macro_mean, mo_macro
 from objectives.retrieval._truncated import EXACT_RANKING_MAX_CANDIDATES, MAP_DEPTH, map_kind, truncated_ranks
 
 __all__ = [

@@ -20,12 +20,12 @@ from numpy.typing import ArrayLike, NDArray
 from objectives.retrieval._average_precision import average_precision
 from objectives.retrieval._common import check_k
 from objectives.retrieval._language_bias import language_bias
+from objectives.retrieval._means import cell_means, language_means
 from objectives.retrieval._precision import precision_at_k
 from objectives.retrieval._ranks import outrank_counts, relevant_ranks
 from objectives.retrieval._recall import recall_at_k
 from objectives.retrieval._result import EvalResult
 from objectives.retrieval._scores import SCORE_TILE, score_tile
-from objectives.retrieval._settings import cell_means, language_means
 from objectives.retrieval._truncated import EXACT_RANKING_MAX_CANDIDATES, MAP_DEPTH, truncated_ranks
 
 __all__ = ["MUL_RECALL_K", "evaluate_embeddings"]

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from objectives.retrieval._settings import cr_macro, macro_mean, mo_macro
+from objectives.retrieval._means import cr_macro, macro_mean, mo_macro
 
 __all__ = ["EvalResult"]
 

@@ -12,10 +12,10 @@ Both are :class:`TrialEncoder` s, which :func:`fine_tune` trains the way a
 from objectives.training._activations import ActivationCache, bottom_forward, build_activation_cache, cache_key
 from objectives.training._cached import CachedEncoder, TopLayers
 from objectives.training._dropout import DropoutMasks
-from objectives.training._encoder import TrialEncoder, autocast, embed_in_order
 from objectives.training._forward import ForwardEncoder
 from objectives.training._loop import TrainingDiverged, fine_tune, make_scheduler, warmup_steps
 from objectives.training._packed import PackedTexts, packed_forward
+from objectives.training._trial_encoder import TrialEncoder, autocast, embed_in_order
 
 __all__ = [
     "ActivationCache",

@@ -20,8 +20,8 @@ from transformers.masking_utils import create_bidirectional_mask
 from objectives.encoder import mean_pool
 from objectives.training._activations import ActivationCache
 from objectives.training._dropout import DropoutMasks
-from objectives.training._encoder import TrialEncoder
 from objectives.training._packed import PackedTexts, packed_forward
+from objectives.training._trial_encoder import TrialEncoder
 
 __all__ = ["CachedEncoder", "TopLayers"]
 

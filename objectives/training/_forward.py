@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from objectives.encoder import mean_pool, pad_batch
-from objectives.training._encoder import TrialEncoder
+from objectives.training._trial_encoder import TrialEncoder
 
 __all__ = ["ForwardEncoder"]
 

@@ -8,12 +8,12 @@ from collections.abc import Callable
 import torch
 from transformers import get_constant_schedule_with_warmup, get_linear_schedule_with_warmup
 
+from objectives.batches import HybridBatches
 from objectives.faults import fault_active, fault_point
 from objectives.losses import info_nce_loss
 from objectives.regimes import Regime
-from objectives.samplers import HybridBatchSampler
 from objectives.training._dropout import DropoutMasks
-from objectives.training._encoder import TrialEncoder, autocast
+from objectives.training._trial_encoder import TrialEncoder, autocast
 
 __all__ = ["TrainingDiverged", "fine_tune", "make_scheduler", "warmup_steps"]
 
@@ -41,7 +41,7 @@ def make_scheduler(optimizer: torch.optim.Optimizer, regime: Regime) -> torch.op
 
 def fine_tune(
     encoder: TrialEncoder,
-    sampler: HybridBatchSampler,
+    batches: HybridBatches,
     regime: Regime,
     *,
     temperature: float,
@@ -79,7 +79,7 @@ def fine_tune(
     losses: list[float] = []
     poisoned = fault_active("nan-trial")  # test hook: this run's loss becomes NaN
     for step in range(steps):
-        batch = sampler.next_batch()
+        batch = batches.next_batch()
         with autocast(encoder.device, encoder.precision):
             if packed:
                 both = encoder.embed_rows([p.query for p in batch] + [p.passage for p in batch])

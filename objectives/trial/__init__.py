@@ -13,9 +13,9 @@ from objectives.lazy import lazy_exports
 from objectives.trial._config import DEFAULT_MODEL, TrialConfig
 
 _LAZY = {
-    "evaluate": "objectives.trial._evaluate",
+    "evaluate_model": "objectives.trial._evaluate_model",
     "TrialResult": "objectives.trial._trial",
-    "evaluate_encoder": "objectives.trial._trial",
+    "evaluate_trial_encoder": "objectives.trial._trial",
     "run_trial": "objectives.trial._trial",
     "trial_seed": "objectives.trial._trial",
     "zero_shot": "objectives.trial._trial",
@@ -39,8 +39,8 @@ __all__ = [
     "Workspace",
     "WorkspacePool",
     "eval_index_for",
-    "evaluate",
-    "evaluate_encoder",
+    "evaluate_model",
+    "evaluate_trial_encoder",
     "prepare_workspace",
     "resolve_train_layers",
     "run_trial",

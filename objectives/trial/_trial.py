@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 
 import torch
 
+from objectives.batches import HybridBatches
 from objectives.retrieval import EvalResult, evaluate_embeddings
-from objectives.samplers import HybridBatchSampler
 from objectives.training import TrialEncoder, fine_tune
 from objectives.trial._config import TrialConfig
 from objectives.trial._workspace import Workspace, prepare_workspace
 
-__all__ = ["TrialResult", "evaluate_encoder", "run_trial", "trial_seed", "zero_shot"]
+__all__ = ["TrialResult", "evaluate_trial_encoder", "run_trial", "trial_seed", "zero_shot"]
 
 
 @dataclass
@@ -34,7 +34,7 @@ class TrialResult:
     encoder: TrialEncoder = field(repr=False)
 
 
-def evaluate_encoder(ws: Workspace, encoder: TrialEncoder, split: str) -> tuple[EvalResult, dict[str, float]]:
+def evaluate_trial_encoder(ws: Workspace, encoder: TrialEncoder, split: str) -> tuple[EvalResult, dict[str, float]]:
     """Embed ``split``'s questions and the whole pool with ``encoder`` and compute every metric."""
     index = ws.eval_index(split)
     start = time.perf_counter()
@@ -51,7 +51,7 @@ def evaluate_encoder(ws: Workspace, encoder: TrialEncoder, split: str) -> tuple[
 
 def zero_shot(ws: Workspace, split: str) -> EvalResult:
     """The untrained model on ``split``, through the same path as the trials."""
-    return evaluate_encoder(ws, ws.new_encoder(), split)[0]
+    return evaluate_trial_encoder(ws, ws.new_encoder(), split)[0]
 
 
 def run_trial(
@@ -73,16 +73,16 @@ def run_trial(
         ws = ws.with_config(config)
     torch.manual_seed(seed)
     encoder = ws.new_encoder()
-    sampler = HybridBatchSampler(
+    batches = HybridBatches(
         ws.train_items, ws.train_languages, config.batch_size, mono_ratio, config.mixing, seed=seed
     )
     start = time.perf_counter()
-    losses = fine_tune(encoder, sampler, config.regime, temperature=config.temperature, symmetric=config.symmetric_loss,
+    losses = fine_tune(encoder, batches, config.regime, temperature=config.temperature, symmetric=config.symmetric_loss,
                        on_step=on_step, seed=seed)
     if encoder.device.type == "cuda":
         torch.cuda.synchronize(encoder.device)
     train_seconds = time.perf_counter() - start
-    metrics, timings = evaluate_encoder(ws, encoder, config.eval_split)
+    metrics, timings = evaluate_trial_encoder(ws, encoder, config.eval_split)
     timings = {"cache": ws.cache_seconds, "train": train_seconds, **timings}
     return TrialResult(mono_ratio, seed, metrics, losses, timings, encoder)
 

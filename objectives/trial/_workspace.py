@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from objectives.batches import TrainItem
 from objectives.cache import cache_write_message, user_cache_dir
 from objectives.data import LareqaData, assign_splits, load_data, split_qids
 from objectives.encoder import Encoder, load_encoder
 from objectives.errors import ConfigError
 from objectives.regimes import Regime, check_device
-from objectives.samplers import TrainItem
 from objectives.training import ActivationCache, CachedEncoder, ForwardEncoder, TrialEncoder, build_activation_cache, cache_key
 from objectives.trial._config import TrialConfig
 
@@ -74,10 +74,6 @@ class Workspace:
     def train_layers(self) -> int:
         """K as a number (``all`` resolved against the model)."""
         return resolve_train_layers(self.config.regime, self.config.model, len(self.encoder.model.encoder.layer))
-
-    @property
-    def cut(self) -> int:
-        return len(self.encoder.model.encoder.layer) - self.train_layers
 
     def with_config(self, config: TrialConfig) -> Workspace:
         """The same loaded data, encoder and cache under a config that changes none of them.

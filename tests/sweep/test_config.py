@@ -39,8 +39,10 @@ def test_an_unknown_key_lists_the_regime_settings_too() -> None:
 
 
 def test_a_config_the_previous_layout_stored_reads_back_unchanged() -> None:
-    """The committed reference export holds the confirm study's config as the flat-field version wrote it."""
-    exported = yaml.safe_load((REPO / "reports" / "xling-default" / "best_ratio.yaml").read_text())["training_config"]
+    """The 2026-12-02 reference export holds the confirm study's config as the flat-field version wrote it."""
+    # A copy of the export committed in reports/xling-default/ until the 2026-12-03 study replaced it.
+    exported = yaml.safe_load((REPO / "tests" / "sweep" / "data" / "best_ratio_confirm_2026-12-02.yaml").read_text())
+    exported = exported["training_config"]
     cfg = config_from_record(exported, storage="sqlite:///sweep.db")
     # An export from before the loop was a setting ran lite's padded loop (issue 29) and reads back as such.
     loop = exported.get("loop", LEGACY_LOOP)

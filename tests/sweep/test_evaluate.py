@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from objectives import TrialConfig, prepare_workspace, zero_shot
+from objectives.trial import TrialConfig, prepare_workspace, zero_shot
 from tests.sweep.conftest import CliCall
 
 

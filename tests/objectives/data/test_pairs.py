@@ -9,9 +9,10 @@ from typing import Any
 import datasets
 import pytest
 
-from objectives import DataError, TrialConfig, evaluate, prepare_workspace, run_trial, zero_shot
+from objectives import DataError
 from objectives.data import LareqaData, assign_splits, is_pairs_source, load_data, load_lareqa, load_pairs
 from objectives.encoder import load_encoder
+from objectives.trial import TrialConfig, evaluate_model, prepare_workspace, run_trial, zero_shot
 from tests.pairs_tables import LANGS, pairs_from, small_lareqa, write_table
 
 FORMATS = ["pairs.jsonl", "pairs.json", "pairs.csv", "pairs.parquet", "pairs-saved"]
@@ -211,7 +212,7 @@ def test_lareqa_and_pairs_give_identical_metrics(lareqa_folder: Path, written: d
     as_lareqa, as_pairs = load_data(lareqa_folder, LANGS), load_data(pairs, LANGS, distractors)
     assert len(set(as_pairs.candidates["text"])) == len(as_pairs.candidates)
     encoder = load_encoder(str(tiny_model_dir), query_prefix="", passage_prefix="", max_length=48)
-    _assert_same_metrics(evaluate(encoder, as_lareqa, "all").to_dict(), evaluate(encoder, as_pairs, "all").to_dict())
+    _assert_same_metrics(evaluate_model(encoder, as_lareqa, "all").to_dict(), evaluate_model(encoder, as_pairs, "all").to_dict())
 
     common = dict(model=str(tiny_model_dir), languages=list(LANGS), steps=3, batch_size=8, max_length=48,
                   regime="proxy", device="cpu", cache_dir=str(tmp_path / "cache"))

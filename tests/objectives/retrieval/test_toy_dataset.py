@@ -109,7 +109,7 @@ def toy_embeddings() -> tuple[np.ndarray, np.ndarray]:
     return q, c
 
 
-def evaluate(k: int = 1, **kwargs: object) -> EvalResult:
+def evaluate_toy(k: int = 1, **kwargs: object) -> EvalResult:
     q, c = toy_embeddings()
     return evaluate_embeddings(q, Q_LANG, Q_GROUP, c, C_LANG, REL_GROUP, REL_CAND, LANGS, k=k, **kwargs)
 
@@ -121,7 +121,7 @@ def test_embeddings_reproduce_the_score_table() -> None:
 
 
 def test_cells_map_and_p_at_1() -> None:
-    res = evaluate()
+    res = evaluate_toy()
     expected_map = [[5 / 6, 0.75, 1.0], [0.75, 0.75, 1.0], [5 / 12, 1 / 3, 0.5]]
     expected_p1 = [[2 / 3, 0.5, 1.0], [0.5, 0.5, 1.0], [0.0, 0.0, 0.0]]
     np.testing.assert_allclose(res.map_cells, expected_map, rtol=1e-12)
@@ -131,7 +131,7 @@ def test_cells_map_and_p_at_1() -> None:
 
 
 def test_skipped_query_is_not_a_zero() -> None:
-    res = evaluate()
+    res = evaluate_toy()
     en, zh = 0, 2
     # q3 (g1, en) has no zh answer: the en->zh cell is q0's AP alone, not (1 + 0)/2.
     assert res.map_cells[en, zh] == 1.0 and res.n_queries_cells[en, zh] == 1
@@ -140,7 +140,7 @@ def test_skipped_query_is_not_a_zero() -> None:
 
 
 def test_macro_means_and_objectives() -> None:
-    res = evaluate()
+    res = evaluate_toy()
     assert res.mo_map == pytest.approx(25 / 36, rel=1e-12)
     assert res.mo_p_at_k == pytest.approx(7 / 18, rel=1e-12)
     assert res.same_lang_p_at_k == res.mo_p_at_k
@@ -153,14 +153,14 @@ def test_macro_means_and_objectives() -> None:
 
 
 def test_language_bias() -> None:
-    res = evaluate()
+    res = evaluate_toy()
     np.testing.assert_allclose(res.language_bias_per_lang, [2.5, 2.5, 5.5])
     assert res.language_bias_n_queries.tolist() == [2, 2, 2]  # q6 (one language) not counted
     assert res.language_bias == pytest.approx(3.5)
 
 
 def test_ties_follow_candidate_index() -> None:
-    res = evaluate()
+    res = evaluate_toy()
     en, de, zh = 0, 1, 2
     # q0 vs zh: c6 (relevant) ties c7 and wins on index -> AP 1; q3/q4 vs de: c4
     # (relevant) ties c3 and loses on index -> AP 1/2 each.
@@ -179,14 +179,14 @@ def test_ties_follow_candidate_index() -> None:
 
 
 def test_cut_off_two() -> None:
-    res = evaluate(k=2)
+    res = evaluate_toy(k=2)
     en, zh = 0, 2
     # en->en: every relevant sentence is in the top 2 of its 3-candidate pool.
     assert res.p_at_k_cells[en, en] == 0.5 and res.r_at_k_cells[en, en] == 1.0
     # zh->en: q2's c0 is 3rd (0 hits), q5's c1 is 2nd (1 hit) -> P@2 (0 + .5)/2, R@2 (0 + 1)/2.
     assert res.p_at_k_cells[zh, en] == 0.25 and res.r_at_k_cells[zh, en] == 0.5
     # mAP does not depend on k.
-    np.testing.assert_array_equal(res.map_cells, evaluate(k=1).map_cells)
+    np.testing.assert_array_equal(res.map_cells, evaluate_toy(k=1).map_cells)
 
 
 def test_to_dict_is_json_with_nulls() -> None:

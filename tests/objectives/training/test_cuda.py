@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from objectives import TrialConfig, WorkspacePool, run_trial, zero_shot
+from objectives.trial import TrialConfig, WorkspacePool, run_trial, zero_shot
 
 pytestmark = [
     pytest.mark.cuda,

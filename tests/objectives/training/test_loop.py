@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from objectives.batches import HybridBatches
 from objectives.regimes import Regime
-from objectives.samplers import HybridBatchSampler
 from objectives.training import fine_tune, make_scheduler
 from objectives.trial import Workspace
 
@@ -36,7 +36,7 @@ def test_dropout_changes_training_and_off_is_deterministic(forward_ws: Workspace
     def losses(dropout: bool, torch_seed: int) -> list[float]:
         torch.manual_seed(torch_seed)
         enc = forward_ws.new_encoder()
-        sampler = HybridBatchSampler(forward_ws.train_items, forward_ws.train_languages, 8, 0.5, seed=1)
+        sampler = HybridBatches(forward_ws.train_items, forward_ws.train_languages, 8, 0.5, seed=1)
         regime = Regime.named("full", steps=3, learning_rate=1e-3, dropout=dropout)
         return fine_tune(enc, sampler, regime, temperature=0.05)
 

@@ -9,9 +9,9 @@ import pytest
 import torch
 from pydantic import ValidationError
 
+from objectives.batches import HybridBatches
 from objectives.losses import info_nce_loss
 from objectives.regimes import REGIMES, Regime
-from objectives.samplers import HybridBatchSampler
 from objectives.training import CachedEncoder, DropoutMasks, fine_tune
 from objectives.trial import TrialConfig, Workspace, prepare_workspace, run_trial
 
@@ -52,7 +52,7 @@ def test_packed_embeddings_equal_padded_ones(cached_ws: Workspace) -> None:
 def test_packed_step_gives_the_padded_steps_loss_and_gradients_without_dropout(cached_ws: Workspace) -> None:
     """The same 32-pair batch: queries and passages packed together, versus two padded batches."""
     padded, packed = _encoders(cached_ws)
-    sampler = HybridBatchSampler(cached_ws.train_items, cached_ws.train_languages, 32, 0.5, seed=3)
+    sampler = HybridBatches(cached_ws.train_items, cached_ws.train_languages, 32, 0.5, seed=3)
     batch = sampler.next_batch()
     queries, passages = [p.query for p in batch], [p.passage for p in batch]
     padded.train(False)
@@ -71,7 +71,7 @@ def test_packed_step_gives_the_padded_steps_loss_and_gradients_without_dropout(c
 def test_packed_loop_trains_like_the_padded_loop_without_dropout(cached_ws: Workspace) -> None:
     def losses(loop: str) -> list[float]:
         enc = CachedEncoder(cached_ws.encoder.model, 2, cached_ws.cache, loop=loop)
-        sampler = HybridBatchSampler(cached_ws.train_items, cached_ws.train_languages, 8, 0.5, seed=1)
+        sampler = HybridBatches(cached_ws.train_items, cached_ws.train_languages, 8, 0.5, seed=1)
         regime = Regime.named("lite", train_layers=2, steps=5, dropout=False, loop=loop)
         return fine_tune(enc, sampler, regime, temperature=0.05, seed=0)
 
@@ -91,7 +91,7 @@ def test_same_seed_same_numbers_and_the_masks_follow_the_trial_seed(cached_ws: W
     # The global torch stream plays no part in the packed loop's masks: only the trial seed does.
     torch.manual_seed(123)
     enc = cached_ws.new_encoder()
-    sampler = HybridBatchSampler(cached_ws.train_items, cached_ws.train_languages, 8, 0.5, seed=11)
+    sampler = HybridBatches(cached_ws.train_items, cached_ws.train_languages, 8, 0.5, seed=11)
     assert fine_tune(enc, sampler, cfg.regime, temperature=cfg.temperature, seed=11) == first.losses
     other = run_trial(cfg, 0.5, 12, cached_ws)
     assert other.losses != first.losses

