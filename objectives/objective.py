@@ -11,7 +11,7 @@ import optuna
 from objectives.retrieval import objective_values
 from objectives.trial import TrialConfig, TrialResult, Workspace, run_trial, trial_seed
 
-__all__ = ["ParamSpec", "TrialOutcome", "repeat_std", "replicate_of", "run_optuna_trial", "suggest_params"]
+__all__ = ["ParamSpec", "TrialOutcome", "replicate_of", "run_optuna_trial", "suggest_params"]
 
 
 @dataclass(frozen=True)
@@ -76,18 +76,6 @@ def run_optuna_trial(
     per_repeat = np.array([objective_values(r.metrics, xling_metric) for r in results])
     values = (float(per_repeat[:, 0].mean()), float(per_repeat[:, 1].mean()))
     return TrialOutcome(params, results, values)
-
-
-def repeat_std(per_repeat: np.ndarray) -> np.ndarray:
-    """The spread of a point's repeats (one row per repeat): the sample sd, ddof 1; zeros for one repeat.
-
-    The one definition for the confirm stage's standard errors, and the one the smoothed
-    answer's measured noise uses (``sweep.answer.noise_from_repeats``).
-    """
-    per_repeat = np.asarray(per_repeat, dtype=float)
-    if len(per_repeat) < 2:
-        return np.zeros(per_repeat.shape[1:])
-    return per_repeat.std(axis=0, ddof=1)
 
 
 def replicate_of(trial: optuna.Trial, params: dict[str, float]) -> int:

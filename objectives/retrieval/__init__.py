@@ -21,6 +21,7 @@ from objectives.retrieval._objectives import (
     baseline_objectives,
     objective_names,
     objective_values,
+    repeat_std,
 )
 from objectives.retrieval._precision import precision_at_k
 from objectives.retrieval._ranks import outrank_counts, relevant_ranks
@@ -55,6 +56,7 @@ __all__ = [
     "precision_at_k",
     "recall_at_k",
     "relevant_ranks",
+    "repeat_std",
     "score_tile",
     "search",
     "truncated_ranks",

@@ -11,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 from objectives.retrieval._result import EvalResult
 
-__all__ = ["CROSS_LINGUAL", "SAME_LANG_KEY", "CrossLingual", "baseline_objectives", "objective_names", "objective_values"]
+__all__ = ["CROSS_LINGUAL", "SAME_LANG_KEY", "CrossLingual", "baseline_objectives", "objective_names", "objective_values",
+           "repeat_std"]
 
 #: Objective 1's aggregate (Mo. macro P@k) in :meth:`EvalResult.macros` and in a stored baseline.
 SAME_LANG_KEY = "same_lang_p@k"
@@ -47,3 +50,15 @@ def objective_values(result: EvalResult, xling_metric: str) -> tuple[float, floa
 def baseline_objectives(baseline: Mapping[str, float | None], xling_metric: str) -> tuple[float | None, float | None]:
     """The two objectives of a stored zero-shot baseline (``None`` where it lacks one)."""
     return baseline.get(SAME_LANG_KEY), baseline.get(CROSS_LINGUAL[xling_metric].key)
+
+
+def repeat_std(per_repeat: np.ndarray) -> np.ndarray:
+    """The spread of a point's repeats (one row per repeat): the sample sd, ddof 1; zeros for one repeat.
+
+    The one definition for the confirm stage's standard errors, and the one the smoothed
+    answer's measured noise uses (``sweep.answer.noise_from_repeats``).
+    """
+    per_repeat = np.asarray(per_repeat, dtype=float)
+    if len(per_repeat) < 2:
+        return np.zeros(per_repeat.shape[1:])
+    return per_repeat.std(axis=0, ddof=1)

@@ -24,9 +24,8 @@ from sqlalchemy import inspect as sa_inspect
 
 import storage
 from objectives.errors import ConfigError
-from objectives.objective import repeat_std
 from objectives.regimes import SETTING_KEYS
-from objectives.retrieval import baseline_objectives, objective_values
+from objectives.retrieval import baseline_objectives, objective_values, repeat_std
 from sweep._config import FixedPoint, SweepConfig, config_from_record
 from sweep.answer._answer import smoothed_answer
 from sweep.answer._pareto import choose_trial, finite_complete

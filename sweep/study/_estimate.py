@@ -6,7 +6,6 @@ The rates are those recorded in benchmarks/README.md for multilingual-e5-small o
 
 from __future__ import annotations
 
-from objectives.data import load_data
 from sweep._config import SweepConfig
 
 __all__ = ["estimate", "print_estimate"]
@@ -23,6 +22,8 @@ _LAYERS = 12
 
 def estimate(cfg: SweepConfig) -> dict[str, float]:
     """Seconds for the one-time cache, per trial and in total; cache megabytes."""
+    from objectives.data import load_data  # datasets and transformers: only a dry run pays for them
+
     data = load_data(cfg.data, cfg.languages, cfg.distractors, cache_dir=cfg.cache_dir)
     texts = len(data.questions) + len(data.candidates)
     eval_questions = len(data.questions) * cfg.split_fractions[1]

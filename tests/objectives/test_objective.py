@@ -8,8 +8,8 @@ import numpy as np
 import optuna
 import pytest
 
-from objectives.objective import ParamSpec, repeat_std, run_optuna_trial
-from objectives.retrieval import objective_values
+from objectives.objective import ParamSpec, run_optuna_trial
+from objectives.retrieval import objective_values, repeat_std
 from objectives.trial import TrialConfig, WorkspacePool
 
 

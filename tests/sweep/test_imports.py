@@ -66,3 +66,12 @@ def test_the_lazy_packages_are_the_light_imports() -> None:
     # Laziness only where a light import needs it: the top of sweep (a training script reads
     # the answer), objectives (storage uses its base), a trial's config and the translate stage.
     assert _lazy_packages() == ["objectives", "objectives.translation", "objectives.trial", "sweep"]
+
+
+def test_the_light_commands_and_stage_packages_load_no_torch() -> None:
+    # The stage packages import eagerly; what would pull torch (the trial loop, loading
+    # data) is imported on the call, so export, report and dashboard stay light.
+    code = ("import sys, sweep.export, sweep.report, sweep.dashboard, sweep.answer, sweep.study, sweep.reporting; "
+            "heavy = sorted(m for m in ('torch', 'transformers', 'datasets') if m in sys.modules); assert not heavy, heavy")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -22,7 +22,7 @@ from sweep.study._study import make_rdb_storage
 from tests.storage_backends import BACKENDS, backend_url, postgres_url_or_fail, unique_study_name
 from tests.sweep.conftest import CliCall
 
-N_WORKERS = 6
+N_WORKERS = 4
 
 
 def _open_fresh(url: str, barrier: mp.synchronize.Barrier, out: mp.Queue) -> None:
