@@ -27,8 +27,9 @@ from typing import Any
 
 import optuna
 from optuna.distributions import BaseDistribution
-from optuna.samplers import BaseSampler
 from optuna.trial import FrozenTrial
+
+from sweep.study._one_param import OneParameterSampler
 
 __all__ = ["CoarseToFineGridSampler", "coarse_to_fine"]
 
@@ -49,7 +50,7 @@ def coarse_to_fine(low: float, high: float) -> Iterator[float]:
         level += 1
 
 
-class CoarseToFineGridSampler(BaseSampler):
+class CoarseToFineGridSampler(OneParameterSampler):
     """Samples ``param`` at the first value of :func:`coarse_to_fine` that no trial holds yet.
 
     Only ``param`` may be searched (the config refuses other search-space keys with
@@ -76,13 +77,6 @@ class CoarseToFineGridSampler(BaseSampler):
                 yield other.system_attrs["fixed_params"][self._param]
             elif _ATTR in other.system_attrs:  # asked by another worker, not yet suggested
                 yield other.system_attrs[_ATTR]
-
-    def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
-        return {}
-
-    def sample_relative(self, study: optuna.Study, trial: FrozenTrial,
-                        search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
-        return {}
 
     def sample_independent(self, study: optuna.Study, trial: FrozenTrial, param_name: str,
                            param_distribution: BaseDistribution) -> Any:

@@ -31,6 +31,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from objectives.errors import ConfigError
 from sweep.answer import TooFewTrials, choose_index, fit_curves, noise_from_repeats, study_runs
+from sweep.study._one_param import OneParameterSampler
 
 __all__ = ["PROPOSALS", "KneeSampler"]
 
@@ -39,7 +40,7 @@ __all__ = ["PROPOSALS", "KneeSampler"]
 PROPOSALS = 41
 
 
-class KneeSampler(optuna.samplers.BaseSampler):
+class KneeSampler(OneParameterSampler):
     """Thompson sampling of the knee rule on joint posterior draws (see the module docstring)."""
 
     def __init__(self, *, seed: int | None = None, rule: str = "knee", min_xling: float | None = None,
@@ -50,13 +51,6 @@ class KneeSampler(optuna.samplers.BaseSampler):
 
     def reseed_rng(self) -> None:
         self._seed = int(np.random.SeedSequence().entropy) % (2 ** 63)
-
-    def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
-        return {}
-
-    def sample_relative(self, study: optuna.Study, trial: FrozenTrial,
-                        search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
-        return {}
 
     def sample_independent(self, study: optuna.Study, trial: FrozenTrial, param_name: str,
                            param_distribution: BaseDistribution) -> Any:
