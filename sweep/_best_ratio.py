@@ -1,7 +1,7 @@
 """The exported answer, as a training script reads it back: the schema of ``best_ratio.yaml`` and its loader.
 
 Only pydantic and PyYAML: ``from sweep import load_best_ratio`` loads no database or ML
-library. Writing the file is :mod:`sweep._export`.
+library. Writing the file is :mod:`sweep.answer._export`.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class Confirmation(BaseModel):
 
 
 class SmoothedOut(BaseModel):
-    """The smoothed answer (sweep._smooth) with what it rests on."""
+    """The smoothed answer (sweep.answer._smooth) with what it rests on."""
 
     model_config = ConfigDict(extra="forbid")
 

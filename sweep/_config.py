@@ -115,7 +115,7 @@ class SweepConfig(TrialConfig):
 
     @model_validator(mode="after")
     def _grid_searches_ratio_only(self) -> SweepConfig:
-        # The knee sampler models the objectives as curves in α alone (sweep._knee_sampler).
+        # The knee sampler models the objectives as curves in α alone (sweep.study._knee_sampler).
         if self.sampler in ("grid", "knee") and set(self.search_space) != {"mono_ratio"}:
             raise ValueError(f"the {self.sampler} sampler searches mono_ratio only: drop the other search-space keys or use "
                              "--sampler tpe")

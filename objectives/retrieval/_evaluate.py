@@ -3,7 +3,7 @@
 Data flow: candidates grouped by language -> one score tile per
 :data:`~objectives.retrieval._scores.SCORE_TILE` queries of one query language ->
 exact ranks of the relevant candidates by counting (:mod:`._ranks`) -> per-query
-AP / P@k / R@k / bias (one module each) -> cells and macro means (:mod:`._settings`).
+AP / P@k / R@k / bias (one module each) -> cells and macro means (:mod:`._means`).
 Memory is bounded by ``max(block_size, SCORE_TILE) x nc`` float32 scores plus
 ``O(nq x m)`` ranks (``m`` = most relevant candidates of any question); no
 ``nq x nc`` matrix is ever formed.
@@ -76,9 +76,9 @@ def evaluate_embeddings(
         block_size: queries scored at once (memory knob; rounded down to a multiple
             of ``SCORE_TILE``, at least one tile). Results do not depend on it.
         exact_up_to: largest pool ranked in full. A larger pool is ranked from faiss
-            top-:data:`~objectives.retrieval.MAP_DEPTH` lists (:mod:`._truncated`):
-            P@k, R@k and R@10 stay exact, mAP becomes mAP@1000 and the result's
-            ``map_depth`` says so.
+            top-:data:`~objectives.retrieval.MAP_DEPTH` lists (``k`` long where ``k`` is
+            larger; :mod:`._truncated`): P@k, R@k and R@10 stay exact, mAP becomes
+            mAP@1000 and the result's ``map_depth`` says so.
 
     Returns:
         An :class:`~objectives.retrieval.EvalResult`.
@@ -107,13 +107,16 @@ def evaluate_embeddings(
     lang_bounds = np.searchsorted(cl[perm], np.arange(n_lang + 1))
     col_of = np.empty(nc, dtype=np.intp)
     col_of[perm] = np.arange(nc)
-    c_t = np.ascontiguousarray(c[perm].T)
 
     slots = _relevant_slots(qg, rg, rc, cl)
     slot_lang = np.where(slots >= 0, cl[np.maximum(slots, 0)], -1)
     if nc > exact_up_to:
-        own, pooled = truncated_ranks(q, c, slots, cl, n_lang, MAP_DEPTH)
-        return _aggregate(langs, k, ql, own, pooled, slot_lang, MAP_DEPTH)
+        # Lists at least k long: a candidate below the cut must never count as a P@k/R@k hit.
+        depth = max(MAP_DEPTH, k)
+        own, pooled = truncated_ranks(q, c, slots, cl, n_lang, depth)
+        return _aggregate(langs, k, ql, own, pooled, slot_lang, depth)
+    # Only the exact path scores from the transposed copy (1.5 GiB at 1 M candidates).
+    c_t = np.ascontiguousarray(c[perm].T)
     own = np.zeros(slots.shape, dtype=np.int64)
     pooled = np.zeros(slots.shape, dtype=np.int64)
     evaluable = (slots >= 0).any(axis=1)

@@ -6,7 +6,7 @@ only when it trained with the same settings; confirmed in another regime, its ru
 stand alone, since two regimes' numbers are not one curve. The noise level is the
 pooled within-α spread of every α run more than once (the anchors' extra seeds,
 the confirm study's repeats, the knee sampler's repeated α) is the noise prior, which
-every run's residual then refines (sweep._smooth).
+every run's residual then refines (sweep.answer._smooth).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Write the chosen mono ratio, the smoothed answer and their provenance to YAML.
 
 The answer a training script reads (docs/design.md, "Export rules"); the choice itself
-is :mod:`sweep._pareto` (trial-based) and :mod:`sweep._answer` (smoothed), the file's
+is :mod:`sweep.answer._pareto` (trial-based) and :mod:`sweep.answer._answer` (smoothed), the file's
 schema and its loader :mod:`sweep._best_ratio`.
 """
 

@@ -3,7 +3,7 @@
 A study's trials are single seeds, and neighbouring α values differ by less than
 seed noise, so the Pareto set of raw trials is mostly the trials that drew lucky
 seeds. Here each objective is a Gaussian process over α whose amplitude, length
-scale and noise level are integrated out (sweep._gp): the noise has a prior from
+scale and noise level are integrated out (sweep.answer._gp): the noise has a prior from
 the runs repeated at one α (their pooled sd and its degrees of freedom), so every
 run's residual refines it, and no hyperparameter is fixed at a best fit. Fixed
 hyperparameters made the 90 % interval cover the true knee in 30–82 % of
@@ -169,7 +169,7 @@ def smooth_answer(
 
 def fit_curves(alphas: np.ndarray, values: np.ndarray, noise_sd: np.ndarray | tuple[float, float], *,
                noise_dof: int = 0, bounds: tuple[float, float] | None = None) -> tuple[CurvePosterior, CurvePosterior]:
-    """Both objectives' curve posteriors (sweep._gp), after the identifiability checks.
+    """Both objectives' curve posteriors (sweep.answer._gp), after the identifiability checks.
 
     Raises:
         TooFewTrials: fewer than :data:`MIN_TRIALS` runs or fewer than :data:`MIN_DISTINCT_ALPHAS` distinct α.

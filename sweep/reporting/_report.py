@@ -1,6 +1,6 @@
 """``reports/<study>/``: the figures, tables and ``summary.md`` of a study, attached to it for optuna-dashboard.
 
-What they show is computed (and the test-split cells stored) by :mod:`sweep._report_data`;
+What they show is computed (and the test-split cells stored) by :mod:`sweep.reporting._report_data`;
 this module only renders it.
 """
 

@@ -3,7 +3,7 @@
 :func:`collect_report` reads the study (and its confirm study), fits the smoothed
 answer and re-evaluates the Pareto trials' saved weights on the held-out test split,
 writing those test cells to the database. Rendering it (figures, tables,
-``summary.md``) is :mod:`sweep._report`.
+``summary.md``) is :mod:`sweep.reporting._report`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """``--sampler knee``: spend each trial where the knee is uncertain.
 
 What it computes: after the anchors, each trial fits both objectives' curves to
-every finished run (sweep._gp, hyperparameters integrated out), draws *one* joint
+every finished run (sweep.answer._gp, hyperparameters integrated out), draws *one* joint
 posterior sample of the two curves, applies the export's rule (with the user's
 constraints) to that sample, and proposes the α it picks. This is Thompson
 sampling for a property of the curves rather than for their maximum: posterior

@@ -40,7 +40,7 @@ __all__ = ["run_study"]
 
 _log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-# We run heartbeats ourselves around ask/tell (sweep._heartbeat); Optuna's hint assumes optimize().
+# We run heartbeats ourselves around ask/tell (sweep.study._heartbeat); Optuna's hint assumes optimize().
 warnings.filterwarnings("ignore", message="Heartbeat of storage is supposed to be used")
 
 

@@ -37,6 +37,18 @@ def test_faiss_lists_give_the_exact_numbers_when_the_cut_covers_the_pool(seed: i
     assert exact.language_bias == cut.language_bias
 
 
+def test_k_beyond_the_default_depth_lengthens_the_lists() -> None:
+    # k > MAP_DEPTH: with lists cut at MAP_DEPTH, a candidate below the cut (rank
+    # MAP_DEPTH + 1 <= k) would count as a P@k/R@k hit; the lists are k long instead.
+    data = random_dataset(4, n_groups=4, n_cand=MAP_DEPTH + 200)
+    k = MAP_DEPTH + 100
+    exact = evaluate_embeddings(**data, k=k)
+    cut = evaluate_embeddings(**data, k=k, exact_up_to=0)
+    assert cut.map_depth == k
+    for name in ("p_at_k_cells", "r_at_k_cells"):
+        assert np.array_equal(getattr(exact, name), getattr(cut, name), equal_nan=True), name
+
+
 def test_a_shallow_cut_keeps_ranks_above_it_and_marks_the_rest() -> None:
     data = random_dataset(3, n_cand=80, quantised=False)
     q, c = data["q_emb"], data["c_emb"]
