@@ -264,7 +264,8 @@ def main(argv: list[str] | None = None) -> int:
     frame = pd.read_json(args.out, lines=True)
     print("\n".join(table(frame)))
     if frame.sampler.nunique() == 2:
-        print("\n" + "\n".join(goals(frame)))
+        for sampler in ("knee", "tpe"):  # the knee sampler, and the default that shipped (TPE)
+            print(f"\nGoals, new = {sampler} + smoothed:\n" + "\n".join(goals(frame, new_sampler=sampler)))
     return 0
 
 
