@@ -77,8 +77,8 @@ def evaluate_embeddings(
             of ``SCORE_TILE``, at least one tile). Results do not depend on it.
         exact_up_to: largest pool ranked in full. A larger pool is ranked from faiss
             top-:data:`~objectives.retrieval.MAP_DEPTH` lists (``k`` long where ``k`` is
-            larger; :mod:`._truncated`): P@k, R@k and R@10 stay exact, mAP becomes
-            mAP@1000 and the result's ``map_depth`` says so.
+            larger; :mod:`._truncated`): P@k, R@k and R@10 stay exact, mAP is cut at
+            the lists' length and the result's ``map_depth`` says so.
 
     Returns:
         An :class:`~objectives.retrieval.EvalResult`.
