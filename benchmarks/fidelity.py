@@ -77,6 +77,12 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     # The same recipe as top1-100-dropout (lite until issue 29) on the packed loop: no padding rows,
     # dropout masks from the trial seed (objectives.training); what `lite` now runs.
     "lite-packed": {"regime": "lite", "loop": "packed"},
+    # Issue 33: candidates with a stronger same-language signal per CPU-second, all on the packed loop.
+    # top1-150 as measured on the padded loop (no dropout, constant 4e-4); lite's recipe at 150 steps;
+    # and lite's schedule at 150 steps with dropout off.
+    "top1-150-packed": {"regime": "proxy", "steps": 150, "learning_rate": 4e-4, "loop": "packed"},
+    "lite-150": {"regime": "lite", "steps": 150},
+    "lite-150-nodrop": {"regime": "lite", "steps": 150, "dropout": False},
     "full": {"regime": "full"},
     "full-800": {"regime": "full", "steps": 800, "learning_rate": 2e-5},
     "full-bf16": {"regime": "full", "precision": "bf16"},
