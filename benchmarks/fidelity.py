@@ -50,6 +50,9 @@ from objectives.trial import TrialConfig, WorkspacePool, run_trial  # noqa: E402
 ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
 #: Share of the reference's separated α pairs a faithful candidate orders alike, per objective.
 PAIR_SHARE = 0.9
+#: Issue 33's margin: every pair the reference separates on same-language P@1 ordered right by at
+#: least this many of the candidate's own standard errors (a tie within its noise is no agreement).
+MARGIN_Z = 1.0
 RULE = (f"on each objective >= {PAIR_SHARE:.0%} of the alpha pairs the reference separates (mean difference > "
         "2 pooled-sd standard errors) ordered alike, at least one such pair, and the knee on the reference's "
         "front within that noise")
@@ -211,6 +214,25 @@ def margin(sd: float, n_a: int, n_b: int) -> float:
     return 2.0 * sd * float(np.sqrt(1.0 / n_a + 1.0 / n_b))
 
 
+def pair_z(mine: pd.DataFrame, ref: pd.DataFrame, column: str, sd_ref: float, sd_mine: float) -> float:
+    """The smallest z over the pairs the reference separates: the candidate's difference in the
+    reference's direction over its own standard error, sd·√(1/n_a + 1/n_b) with its pooled sd.
+
+    Negative: a pair ordered the wrong way; below 1: ordered right but within the candidate's
+    own noise (issue 33's margin asks z ≥ 1 for every separated same-language pair).
+    NaN when the reference separates no pair.
+    """
+    r, m, n_r = ref[column].to_numpy(float), mine[column].to_numpy(float), ref["seeds"].to_numpy(int)
+    n_m = mine["seeds"].to_numpy(int)
+    zs = []
+    for i in range(len(r)):
+        for j in range(i + 1, len(r)):
+            if abs(r[i] - r[j]) > margin(sd_ref, n_r[i], n_r[j]):
+                se = sd_mine * float(np.sqrt(1.0 / n_m[i] + 1.0 / n_m[j]))
+                zs.append(float(np.sign(r[i] - r[j]) * (m[i] - m[j]) / se) if se > 0 else float("inf"))
+    return min(zs) if zs else float("nan")
+
+
 def pair_agreement(mine: pd.DataFrame, ref: pd.DataFrame, column: str, sd: float) -> tuple[int, int]:
     """(pairs ordered like the reference, pairs the reference separates) on one objective.
 
@@ -260,7 +282,12 @@ def compare(summary: pd.DataFrame, rows: pd.DataFrame, reference: str) -> list[d
         knee = knee_alpha(mine) if len(mine) else float("nan")
         on_front = on_front_within_noise(theirs, knee, sd_p1, sd_xl)
         ordered = all(total >= 1 and agree >= PAIR_SHARE * total for agree, total in (pairs1, pairs2))
+        own = rows[rows.regime == name]
+        z1 = pair_z(mine, theirs, "p1", sd_p1, pooled_sd(own, "same_lang_p@1"))
+        z2 = pair_z(mine, theirs, "xl", sd_xl, pooled_sd(own, "xling_map"))
         verdicts.append({"regime": name, "alphas": len(common), "seeds": int(part.seeds.min()), "rho_same_lang": rho1,
+                         "min_z_same_lang": z1, "min_z_xling": z2,
+                         "faithful_with_margin": bool(ordered and on_front and z1 >= MARGIN_Z),
                          "rho_xling": rho2, "pairs_same_lang": pairs1, "pairs_xling": pairs2, "knee_alpha": knee,
                          "knee_on_front": on_front, "faithful": bool(ordered and on_front),
                          "reference_sd": (sd_p1, sd_xl)})
@@ -281,6 +308,8 @@ def write_record(rows: pd.DataFrame, verdicts: list[dict[str, Any]], cost: dict[
         settings = TrialConfig(device="cpu", **CANDIDATES[v["regime"]]).regime.settings()
         records.append({"regime": v["regime"], "settings": settings, "faithful": v["faithful"],
                         "pairs_same_lang": list(v["pairs_same_lang"]), "pairs_xling": list(v["pairs_xling"]),
+                        "min_z_same_lang": round(v["min_z_same_lang"], 2), "min_z_xling": round(v["min_z_xling"], 2),
+                        "faithful_with_margin": v["faithful_with_margin"],
                         "reference_sd": [round(x, 4) for x in v["reference_sd"]],
                         "rho_same_lang": round(v["rho_same_lang"], 3), "rho_xling": round(v["rho_xling"], 3),
                         "knee_alpha": v["knee_alpha"], "knee_on_front": v["knee_on_front"], "reference": reference,
@@ -315,13 +344,15 @@ def table(args: argparse.Namespace) -> int:
     sd1, sd2 = verdicts[0]["reference_sd"]
     lines += ["", f"Against `{args.reference}` (pooled within-cell sd {sd1:.4f} same_lang_p@1, {sd2:.4f} xling_map). "
               f"Faithful: {RULE}. ρ is information only.", "",
-              "| regime | α compared | P@1 pairs ordered alike | mAP pairs ordered alike | knee α | knee on front (noise) "
-              "| faithful | ρ P@1 | ρ mAP | s/trial |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+              "| regime | α compared | seeds | P@1 pairs ordered alike | min z (P@1) | mAP pairs ordered alike | min z (mAP) "
+              f"| knee α | knee on front (noise) | faithful | with margin (P@1 z ≥ {MARGIN_Z:g}) | ρ P@1 | ρ mAP | s/trial |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for v in verdicts:
         (a1, n1), (a2, n2) = v["pairs_same_lang"], v["pairs_xling"]
-        lines.append(f"| {v['regime']} | {v['alphas']} | {a1}/{n1} | {a2}/{n2} | {v['knee_alpha']:g} | "
+        lines.append(f"| {v['regime']} | {v['alphas']} | {v['seeds']} | {a1}/{n1} | {v['min_z_same_lang']:.2f} | {a2}/{n2} | "
+                     f"{v['min_z_xling']:.2f} | {v['knee_alpha']:g} | "
                      f"{'yes' if v['knee_on_front'] else 'no'} | {'**yes**' if v['faithful'] else 'no'} | "
+                     f"{'**yes**' if v['faithful_with_margin'] else 'no'} | "
                      f"{v['rho_same_lang']:+.2f} | {v['rho_xling']:+.2f} | {_cost_text(cost[v['regime']])} |")
     print("\n".join(lines))
     if args.write_record:

@@ -3,10 +3,10 @@
 The runs are each trial's per-seed objective values (``repeat_values``; a trial
 without them counts its objectives once). A confirm study's runs join the search's
 only when it trained with the same settings; confirmed in another regime, its runs
-stand alone, since two regimes' numbers are not one curve. The noise level is the
-pooled within-α spread of every α run more than once (the anchors' extra seeds,
-the confirm study's repeats, the knee sampler's repeated α) is the noise prior, which
-every run's residual then refines (sweep.answer._smooth).
+stand alone, since two regimes' numbers are not one curve. The noise level is
+learned from the runs (sweep.answer._smooth): every α run more than once (the
+anchors' extra seeds, the confirm study's repeats, the knee sampler's repeated α)
+shows pure noise in the likelihood, and the other runs' residuals add to it.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from optuna.trial import FrozenTrial, TrialState
 
 from objectives.errors import ConfigError
 from sweep._config import SweepConfig
-from sweep.answer._smooth import SmoothAnswer, TooFewTrials, noise_from_repeats, smooth_answer
+from sweep.answer._smooth import SmoothAnswer, TooFewTrials, smooth_answer
 
 __all__ = ["SMOOTH_METHOD", "WIDE_INTERVAL", "confirm_advice", "same_training", "study_runs", "smoothed_answer"]
 
 SMOOTH_METHOD = ("Gaussian process per objective over mono_ratio (Matern 3/2 kernel plus offset; amplitude, length scale "
-                 "and noise integrated out on a grid, the noise with a scaled inverse-chi2 prior from the pooled within-alpha "
-                 "sd of repeated runs); answer = the rule applied to the posterior-mean curves on a 201-point grid; "
+                 "and noise integrated out on a grid, the noise flat in log sd, learned from every run including the "
+                 "repeats); answer = the rule applied to the posterior-mean curves on a 201-point grid; "
                  "interval = the same rule over 1,000 joint posterior draws, hyperparameters drawn with them")
 
 #: A 90 % interval wider than this share of the searched α range is worth narrowing.
@@ -103,9 +103,8 @@ def smoothed_answer(
     alphas = np.concatenate([p[0] for p in parts])
     values = np.concatenate([p[1] for p in parts])
     source = ("search" if confirm is None else "search + confirm" if same_settings else "confirm (its own regime)")
-    noise, dof = noise_from_repeats(alphas, values)
     try:
-        answer = smooth_answer(alphas, values, noise, noise_dof=dof, rule=rule, min_xling=min_xling,
+        answer = smooth_answer(alphas, values, rule=rule, min_xling=min_xling,
                                min_same_lang=min_same_lang, bounds=bounds)
     except TooFewTrials as e:
         return None, source, f"{e}; the trial-based answer is used"

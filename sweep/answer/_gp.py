@@ -12,10 +12,14 @@ scale sat at its floor in every draw alike (docs/design.md, "Smoothed answer").
 
 Priors (in standardised units: y centred and divided by its sample sd):
 
-- noise variance: scaled inverse-χ² with the measured repeats' dof ν and
-  variance s² (the conjugate prior a pooled sample variance gives; Gelman et al.,
-  *Bayesian Data Analysis*, 3rd ed., §3.2), so the residuals of every run refine
-  it; with no repeats, flat in log σ over a wide range;
+- noise sd: flat in log σ over a wide grid (1/1000 of the runs' spread to twice
+  it), so the likelihood of the runs alone sets it. Runs repeated at one α are
+  already in that likelihood (the curve passes once through their mean, so their
+  spread is pure noise); using their pooled sd as a prior as well counted them
+  twice, and a grid cut at 4× that sd let three lucky repeats cap the noise and
+  collapse the interval (issue 33). An *independent* measurement (runs that are
+  not among ``y``, e.g. a fidelity record's seeds) may still enter as a scaled
+  inverse-χ² prior (Gelman et al., *Bayesian Data Analysis*, 3rd ed., §3.2);
 - length scale: log-normal around 0.15 of the α range (sd 1 in log), so values
   well below the old floor of 0.2 stay possible;
 - amplitude: flat in log σ_f.
@@ -44,11 +48,14 @@ LENGTH_SCALES = np.geomspace(0.03, 3.0, 12)
 AMPLITUDES = np.geomspace(0.03, 10.0, 10)
 #: Log-normal prior on the length scale (as a share of the α range).
 LENGTH_PRIOR_CENTRE, LENGTH_PRIOR_SD = 0.15, 1.0
-#: Noise grid around the measured sd (its prior keeps the mass inside), or, without
-#: repeats, a wide flat range of the standardised spread.
-NOISE_SPAN = 4.0
-NOISE_FLAT = (1e-3, 1.0)
-NOISE_POINTS = 11
+#: Noise grid (sd in units of the runs' sample sd): from far below any measured seed noise
+#: to twice the runs' whole spread, so neither a lucky spread of a few repeats nor an
+#: independent prior can cap what the residuals say (issue 33). 25 points: 1.37× apart.
+NOISE_RANGE = (1e-3, 2.0)
+NOISE_POINTS = 25
+#: Grid points whose posterior weight is below this share of the largest add nothing a
+#: 1,000-draw answer can see; dropping them keeps the mean and the draws cheap.
+WEIGHT_FLOOR = 1e-10
 #: The offset's prior variance, in units of the amplitude: the curve's level is the
 #: data's mean plus a term the data pin down.
 OFFSET_VARIANCE = 1.0
@@ -154,32 +161,35 @@ class CurvePosterior:
         return float(self.width * LENGTH_SCALES[int(np.searchsorted(cdf, 0.5))])
 
 
-def fit_curve(alphas: np.ndarray, y: np.ndarray, noise_sd: float, noise_dof: int,
-              bounds: tuple[float, float]) -> CurvePosterior:
+def fit_curve(alphas: np.ndarray, y: np.ndarray, bounds: tuple[float, float], *, prior_sd: float = float("nan"),
+              prior_dof: int = 0) -> CurvePosterior:
     """The hyperparameter posterior for runs ``y`` at ``alphas``.
 
-    ``noise_sd``/``noise_dof``: the pooled sd of repeated runs and its degrees of
-    freedom (the noise prior); ``noise_dof`` 0 or a non-finite sd means no prior
-    measurement. ``bounds``: the α range, scaled to [0, 1] for the length scale.
+    ``bounds``: the α range, scaled to [0, 1] for the length scale. ``prior_sd`` /
+    ``prior_dof``: an independent measurement of the per-run noise sd and its degrees of
+    freedom, from runs that are *not* in ``y`` (0 dof or a non-finite sd: none, the
+    noise is flat in log σ). Never pass the spread of runs that are in ``y``: the
+    likelihood already holds it.
     """
     alphas, y = np.asarray(alphas, float), np.asarray(y, float)
     low, high = bounds
     width = (high - low) or 1.0
     x = (alphas - low) / width
     centre = float(y.mean())
-    measured = noise_dof > 0 and np.isfinite(noise_sd) and noise_sd > 0
+    measured = prior_dof > 0 and np.isfinite(prior_sd) and prior_sd > 0
     scale = float(y.std(ddof=1)) if len(y) > 1 else 0.0
     if not scale > 0:
-        scale = float(noise_sd) if measured else 1.0
+        scale = float(prior_sd) if measured else 1.0
     ys = (y - centre) / scale
+    lo, hi = NOISE_RANGE
+    if measured:  # the grid reaches a decade past the prior's sd either way, whatever the runs' spread
+        s = float(prior_sd) / scale
+        lo, hi = min(lo, s / 10), max(hi, s * 10)
+    noises = np.geomspace(lo, hi, NOISE_POINTS)
+    log_noise_prior = np.zeros(NOISE_POINTS)
     if measured:
-        s = float(noise_sd) / scale
-        noises = np.geomspace(s / NOISE_SPAN, s * NOISE_SPAN, NOISE_POINTS)
         # Scaled inverse-χ²(ν, s²) as a density over log σ² (the grid's measure).
-        log_noise_prior = -(noise_dof / 2) * np.log(noises ** 2) - noise_dof * s * s / (2 * noises ** 2)
-    else:
-        noises = np.geomspace(*NOISE_FLAT, NOISE_POINTS)
-        log_noise_prior = np.zeros(NOISE_POINTS)
+        log_noise_prior = -(prior_dof / 2) * np.log(noises ** 2) - prior_dof * s * s / (2 * noises ** 2)
     log_len_prior = -0.5 * ((np.log(LENGTH_SCALES / LENGTH_PRIOR_CENTRE)) / LENGTH_PRIOR_SD) ** 2
     logp = np.empty((len(LENGTH_SCALES), len(AMPLITUDES), len(noises)))
     eig = []
@@ -194,5 +204,6 @@ def fit_curve(alphas: np.ndarray, y: np.ndarray, noise_sd: float, noise_dof: int
         logp[i] = -0.5 * (p2 / d).sum(-1) - 0.5 * np.log(d).sum(-1)
     logp += log_len_prior[:, None, None] + log_noise_prior[None, None, :]
     weights = np.exp(logp - logp.max())
+    weights[weights < WEIGHT_FLOOR] = 0.0
     return CurvePosterior(x=x, y=ys, centre=centre, scale=scale, low=low, width=width, noises=noises,
                           weights=weights / weights.sum(), eig=tuple(eig))

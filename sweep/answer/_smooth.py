@@ -3,10 +3,10 @@
 A study's trials are single seeds, and neighbouring α values differ by less than
 seed noise, so the Pareto set of raw trials is mostly the trials that drew lucky
 seeds. Here each objective is a Gaussian process over α whose amplitude, length
-scale and noise level are integrated out (sweep.answer._gp): the noise has a prior from
-the runs repeated at one α (their pooled sd and its degrees of freedom), so every
-run's residual refines it, and no hyperparameter is fixed at a best fit. Fixed
-hyperparameters made the 90 % interval cover the true knee in 30–82 % of
+scale and noise level are integrated out (sweep.answer._gp): the noise is learned
+from the runs themselves (runs repeated at one α sit in the likelihood, which is
+where their spread counts, once), and no hyperparameter is fixed at a best fit.
+Fixed hyperparameters made the 90 % interval cover the true knee in 30–82 % of
 simulated studies (benchmarks/answer_accuracy.py).
 
 The answer is the knee of the front of the two posterior-mean curves on a fine α
@@ -62,8 +62,9 @@ class SmoothAnswer:
         median: the median knee over posterior draws.
         front_alphas: (low, high) of the grid α whose posterior probability of lying on
             the front is ≥ 0.5, or None when no grid point reaches it.
-        noise_sd: the per-objective noise sd, posterior mean (the repeats' sd is its prior).
-        noise_dof: degrees of freedom of the repeats' measurement.
+        noise_sd: the per-objective noise sd, posterior mean.
+        noise_dof: degrees of freedom of the runs repeated at one α (information: their
+            spread is in the likelihood, not a separate prior).
         length_scales: posterior median Matérn length scale per objective (α units).
         n_trials: runs the curves were fitted on.
         grid: the α grid; ``mean``/``lower``/``upper`` are (grid, 2) posterior mean and
@@ -121,16 +122,18 @@ def noise_from_repeats(alphas: np.ndarray, values: np.ndarray) -> tuple[np.ndarr
 
 
 def smooth_answer(
-    alphas: np.ndarray, values: np.ndarray, noise_sd: np.ndarray | tuple[float, float], *, noise_dof: int = 0,
-    rule: str = "knee", min_xling: float | None = None, min_same_lang: float | None = None,
+    alphas: np.ndarray, values: np.ndarray, *, prior_noise_sd: np.ndarray | tuple[float, float] | None = None,
+    prior_dof: int = 0, rule: str = "knee", min_xling: float | None = None, min_same_lang: float | None = None,
     bounds: tuple[float, float] | None = None, draws: int = DRAWS, level: float = LEVEL, seed: int = 0,
 ) -> SmoothAnswer:
     """Fit both curves and choose on them (see the module docstring).
 
-    ``alphas`` (n,), ``values`` (n, 2) objective values of every run (repeats included),
-    ``noise_sd`` the measured per-run noise sd per objective and ``noise_dof`` its
-    degrees of freedom (the noise prior; NaN or 0 dof: no measurement, a flat prior);
-    ``bounds`` the α range to search (default: the observed range).
+    ``alphas`` (n,), ``values`` (n, 2) objective values of every run (repeats included);
+    ``bounds`` the α range to search (default: the observed range). ``prior_noise_sd``
+    per objective with ``prior_dof``: an independent measurement of the per-run noise
+    from runs *not* in ``values`` (None: the noise is learned from the runs alone, flat
+    in log σ). The spread of repeats among ``values`` must not be passed here: it is
+    already in the likelihood, and passing it counts it twice.
 
     Raises:
         TooFewTrials: fewer than :data:`MIN_TRIALS` runs or fewer than
@@ -139,7 +142,7 @@ def smooth_answer(
     """
     alphas = np.asarray(alphas, float)
     values = np.asarray(values, float)
-    curves = fit_curves(alphas, values, noise_sd, noise_dof=noise_dof, bounds=bounds)
+    curves = fit_curves(alphas, values, prior_noise_sd=prior_noise_sd, prior_dof=prior_dof, bounds=bounds)
     low, high = bounds if bounds is not None else (float(alphas.min()), float(alphas.max()))
     grid = np.linspace(low, high, GRID_POINTS)
     rng = np.random.default_rng(seed)
@@ -160,16 +163,18 @@ def smooth_answer(
     return SmoothAnswer(
         mono_ratio=float(grid[pick]), interval=(float(np.quantile(knees, tail)), float(np.quantile(knees, 1 - tail))),
         median=float(np.median(knees)), front_alphas=(float(front.min()), float(front.max())) if len(front) else None,
-        noise_sd=(curves[0].noise_sd(), curves[1].noise_sd()), noise_dof=int(noise_dof),
+        noise_sd=(curves[0].noise_sd(), curves[1].noise_sd()), noise_dof=noise_from_repeats(alphas, values)[1],
         length_scales=(curves[0].length_scale(), curves[1].length_scale()), n_trials=len(alphas),
         predicted=(float(mean[pick, 0]), float(mean[pick, 1])), level=level, grid=grid, mean=mean, lower=lower,
         upper=upper, sd=sd, alphas=alphas, values=values, on_front=on_front,
     )
 
 
-def fit_curves(alphas: np.ndarray, values: np.ndarray, noise_sd: np.ndarray | tuple[float, float], *,
-               noise_dof: int = 0, bounds: tuple[float, float] | None = None) -> tuple[CurvePosterior, CurvePosterior]:
+def fit_curves(alphas: np.ndarray, values: np.ndarray, *, prior_noise_sd: np.ndarray | tuple[float, float] | None = None,
+               prior_dof: int = 0, bounds: tuple[float, float] | None = None) -> tuple[CurvePosterior, CurvePosterior]:
     """Both objectives' curve posteriors (sweep.answer._gp), after the identifiability checks.
+
+    ``prior_noise_sd``/``prior_dof``: as in :func:`smooth_answer` (independent runs only).
 
     Raises:
         TooFewTrials: fewer than :data:`MIN_TRIALS` runs or fewer than :data:`MIN_DISTINCT_ALPHAS` distinct α.
@@ -180,8 +185,8 @@ def fit_curves(alphas: np.ndarray, values: np.ndarray, noise_sd: np.ndarray | tu
     if len(alphas) < MIN_TRIALS or distinct < MIN_DISTINCT_ALPHAS:
         raise TooFewTrials(f"{len(alphas)} run(s) at {distinct} distinct mono_ratio value(s): a smooth curve needs at "
                            f"least {MIN_TRIALS} runs at {MIN_DISTINCT_ALPHAS} or more values; run more trials")
-    noise = np.asarray(noise_sd, float)
+    noise = np.full(2, np.nan) if prior_noise_sd is None else np.asarray(prior_noise_sd, float).reshape(2)
     noise = np.where(np.isfinite(noise), np.maximum(noise, NOISE_FLOOR), np.nan)
     span = bounds if bounds is not None else (float(alphas.min()), float(alphas.max()))
-    return (fit_curve(alphas, values[:, 0], float(noise[0]), noise_dof, span),
-            fit_curve(alphas, values[:, 1], float(noise[1]), noise_dof, span))
+    return (fit_curve(alphas, values[:, 0], span, prior_sd=float(noise[0]), prior_dof=prior_dof),
+            fit_curve(alphas, values[:, 1], span, prior_sd=float(noise[1]), prior_dof=prior_dof))

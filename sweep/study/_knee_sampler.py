@@ -30,7 +30,7 @@ from optuna.distributions import BaseDistribution, FloatDistribution
 from optuna.trial import FrozenTrial, TrialState
 
 from objectives.errors import ConfigError
-from sweep.answer import TooFewTrials, choose_index, fit_curves, noise_from_repeats, study_runs
+from sweep.answer import TooFewTrials, choose_index, fit_curves, study_runs
 from sweep.study._one_param import OneParameterSampler
 
 __all__ = ["PROPOSALS", "KneeSampler"]
@@ -65,9 +65,8 @@ class KneeSampler(OneParameterSampler):
         grid = np.linspace(low, high, self._proposals)
         rng = np.random.default_rng([self._seed, number])
         alphas, values = study_runs(trials)
-        noise, dof = noise_from_repeats(alphas, values)
         try:
-            curves = fit_curves(alphas, values, noise, noise_dof=dof, bounds=(low, high))
+            curves = fit_curves(alphas, values, bounds=(low, high))
         except TooFewTrials:
             return float(grid[rng.integers(len(grid))])
         draw = np.stack([c.draw(grid, 1, rng)[0] for c in curves], axis=1)
