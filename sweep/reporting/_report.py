@@ -141,8 +141,8 @@ def _summary_md(data: ReportData, cfg: SweepConfig, command: str) -> str:
                         "probability ≥ 0.5" if smooth.front_alphas else "")
         smoothed = (f"smoothed over {smooth.n_trials} runs ({runs_from}): {smooth.sentence()}, {names[0]} "
                     f"{smooth.predicted[0]:.4f}, {names[1]} {smooth.predicted[1]:.4f} (posterior means){front_alphas}; "
-                    f"noise sd {smooth.noise_sd[0]:.4f} / {smooth.noise_sd[1]:.4f} (posterior means; prior from repeated "
-                    f"runs, {smooth.noise_dof} dof); figures `curve_1_vs_alpha.png`, `curve_2_vs_alpha.png`")
+                    f"noise sd {smooth.noise_sd[0]:.4f} / {smooth.noise_sd[1]:.4f} (posterior means, learned from the runs; "
+                    f"repeated α give {smooth.noise_dof} dof of pure noise); figures `curve_1_vs_alpha.png`, `curve_2_vs_alpha.png`")
         if DEFAULT_ANSWER == "smoothed":
             lines += [f"> **Answer: {smooth.sentence()}**; {smoothed}.", ""]
         else:
