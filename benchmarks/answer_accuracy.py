@@ -21,6 +21,8 @@ and the noise's shape; its true answer α* is the export's knee rule on the curv
 - ``moved:NAME``: such a regime with α warped piecewise-linearly so that its knee lands at
   a fresh uniform α* in [0.1, 0.4] ∪ [0.6, 0.9] per study: knees off the anchors;
 - ``rbf:L``: random curves from a squared-exponential prior (a smoother kernel than the model's);
+- ``post:NAME``: per study, curves drawn from a GP posterior given such a regime's
+  per-seed rows (a plausible truth that does not take five noisy means as exact);
 - ``t3:FAMILY``: FAMILY with Student-t noise (3 dof, scaled to the same sd; one draw of
   the t scale per run, so an outlier run is an outlier on both objectives).
 
@@ -65,7 +67,8 @@ sys.path.insert(0, str(REPO))
 
 import optuna  # noqa: E402
 from scipy.interpolate import PchipInterpolator  # noqa: E402
-from sklearn.gaussian_process.kernels import RBF, Matern  # noqa: E402
+from sklearn.gaussian_process import GaussianProcessRegressor  # noqa: E402
+from sklearn.gaussian_process.kernels import RBF, ConstantKernel, Matern, WhiteKernel  # noqa: E402
 
 from sweep import GRID_POINTS, KneeSampler, TooFewTrials, choose_index, choose_trial, smooth_answer  # noqa: E402
 
@@ -154,6 +157,41 @@ def moved(rows: pd.DataFrame, regime: str, seed: int) -> Truth:
     return _truth(interp(warped), sd)
 
 
+def posterior(rows: pd.DataFrame, regime: str, seed: int) -> Truth:
+    """Curves drawn from what a regime's per-seed rows say about them (a fresh plausible truth per study).
+
+    A PCHIP through five per-α means takes them as exact, so features smaller than their
+    standard error (a flat piece, a dip) become the truth and decide its knee. Here each
+    objective is a Matérn-5/2 GP with a constant and white noise, fitted to every seed's row
+    by scikit-learn's marginal-likelihood optimiser (not the answer's own model), and each
+    study draws one noise-free curve from its posterior; the noise is the rows' pooled sd.
+    """
+    part = rows[rows.regime == regime]
+    x = part.alpha.to_numpy(float)[:, None]
+    _, sd = _pchip(rows, regime)
+    rng = np.random.default_rng([seed, 11])
+    curves = []
+    for j, col in enumerate(COLS):
+        y = part[col].to_numpy(float)
+        fitted = _FITTED.get((regime, col))
+        if fitted is None:
+            # normalize_y: the kernel works in units of the rows' sd, so the noise starts at (sd / that)².
+            kernel = ConstantKernel(1.0) * Matern(length_scale=0.3, length_scale_bounds=(0.05, 10.0), nu=2.5) \
+                + WhiteKernel((sd[j] / y.std()) ** 2, noise_level_bounds=(1e-6, 10.0))
+            gp = GaussianProcessRegressor(kernel, normalize_y=True, n_restarts_optimizer=5, random_state=0).fit(x, y)
+            smooth = gp.kernel_.k1  # the curve's part: the fitted amplitude × Matérn, no white noise
+            noise = gp.kernel_.k2.noise_level
+            fitted = GaussianProcessRegressor(smooth, alpha=noise, normalize_y=True, optimizer=None).fit(x, y)
+            _FITTED[(regime, col)] = fitted
+        mean, cov = fitted.predict(GRID[:, None], return_cov=True)
+        lam, vec = np.linalg.eigh(cov)
+        curves.append(mean + (vec * np.sqrt(np.clip(lam, 0, None))) @ rng.standard_normal(len(GRID)))
+    return _truth(np.stack(curves, axis=1), sd)
+
+
+_FITTED: dict[tuple[str, str], GaussianProcessRegressor] = {}
+
+
 def gp_prior(length: float, sd: np.ndarray, seed: int, kernel: str = "matern52") -> Truth:
     """Random smooth curves (one per objective) from a GP prior, amplitude 3× the noise sd."""
     rng = np.random.default_rng([seed, int(length * 1000)] + ([1] if kernel == "rbf" else []))
@@ -220,6 +258,7 @@ def _families(rows_files: list[str], held_out_files: list[str], corr: float) -> 
             fams[f"regime:{r}"] = ("held-out", measured(new, r))
             fams[f"moved:{r}"] = ("held-out", lambda seed, r=r: moved(new, r, seed))
             fams[f"t3:moved:{r}"] = ("held-out", lambda seed, r=r: replace(moved(new, r, seed), t_dof=3))
+            fams[f"post:{r}"] = ("held-out", lambda seed, r=r: posterior(new, r, seed))
     for length in RBF_LENGTHS:
         fams[f"rbf:{length:g}"] = ("held-out", lambda seed, length=length: gp_prior(length, base_sd, seed, "rbf"))
     fams["t3:rbf:0.3"] = ("held-out", lambda seed: replace(gp_prior(0.3, base_sd, seed, "rbf"), t_dof=3))

@@ -78,6 +78,8 @@ class SmoothedOut(BaseModel):
     predicted: dict[str, float]
     noise_sd: dict[str, float]
     noise_dof: int
+    #: Correlation of a run's noise between the two objectives, which the draws use (issue 33); None in older files.
+    noise_corr: float | None = None
     length_scales: dict[str, float]
     runs: int
     runs_from: str

@@ -35,6 +35,7 @@ from sweep.answer._confirm import (
 )
 from sweep.answer._export import DEFAULT_ANSWER, export_best_ratio
 from sweep.answer._fidelity import confirm_command, regime_fidelity, regime_fidelity_sentence, regime_line, regime_warning
+from sweep.answer._gp import joint_draws, noise_correlation
 from sweep.answer._pareto import choose_trial, finite_complete, pareto_front
 from sweep.answer._rules import RULES, Rule, choose_index, pareto_mask, unit_scale
 from sweep.answer._smooth import (
@@ -81,7 +82,9 @@ __all__ = [
     "finite_complete",
     "fit_curves",
     "indistinguishable",
+    "joint_draws",
     "load_confirm_study",
+    "noise_correlation",
     "noise_from_repeats",
     "pareto_front",
     "pareto_mask",

@@ -26,7 +26,9 @@ __all__ = ["SMOOTH_METHOD", "WIDE_INTERVAL", "confirm_advice", "same_training", 
 SMOOTH_METHOD = ("Gaussian process per objective over mono_ratio (Matern 3/2 kernel plus offset; amplitude, length scale "
                  "and noise integrated out on a grid, the noise flat in log sd, learned from every run including the "
                  "repeats); answer = the rule applied to the posterior-mean curves on a 201-point grid; "
-                 "interval = the same rule over 1,000 joint posterior draws, hyperparameters drawn with them")
+                 "interval = the same rule over 1,000 joint posterior draws of both curves, conditioned together with "
+                 "a run's noise correlated between the objectives (the residuals' correlation), hyperparameters drawn "
+                 "with them")
 
 #: A 90 % interval wider than this share of the searched α range is worth narrowing.
 WIDE_INTERVAL = 0.25

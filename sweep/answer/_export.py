@@ -115,8 +115,8 @@ def export_best_ratio(
             method=SMOOTH_METHOD, mono_ratio=smooth.mono_ratio, interval=list(smooth.interval), level=smooth.level,
             median=smooth.median, front_alphas=list(smooth.front_alphas) if smooth.front_alphas else None,
             predicted=dict(zip(names, smooth.predicted)), noise_sd=dict(zip(names, smooth.noise_sd)),
-            noise_dof=smooth.noise_dof, length_scales=dict(zip(names, smooth.length_scales)), runs=smooth.n_trials,
-            runs_from=runs_from)
+            noise_dof=smooth.noise_dof, noise_corr=round(smooth.noise_corr, 4), length_scales=dict(zip(names, smooth.length_scales)),
+            runs=smooth.n_trials, runs_from=runs_from)
     use_smoothed = answer == "smoothed" and smoothed is not None
     best = BestRatio(
         mono_ratio=smoothed.mono_ratio if use_smoothed else chosen.params["mono_ratio"],

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sweep.answer._gp import CurvePosterior, fit_curve
+from sweep.answer._gp import CurvePosterior, fit_curve, joint_draws, noise_correlation
 from sweep.answer._rules import choose_index, pareto_mask
 
 __all__ = [
@@ -66,6 +66,8 @@ class SmoothAnswer:
         noise_dof: degrees of freedom of the runs repeated at one α (information: their
             spread is in the likelihood, not a separate prior).
         length_scales: posterior median Matérn length scale per objective (α units).
+        noise_corr: correlation of a run's noise between the objectives (of the residuals), which
+            the joint draws use.
         n_trials: runs the curves were fitted on.
         grid: the α grid; ``mean``/``lower``/``upper`` are (grid, 2) posterior mean and
             ``level`` band per objective; ``on_front`` the probability per grid α.
@@ -82,6 +84,7 @@ class SmoothAnswer:
     length_scales: tuple[float, float]
     n_trials: int
     predicted: tuple[float, float]
+    noise_corr: float = 0.0
     level: float = LEVEL
     grid: np.ndarray = field(repr=False, default_factory=lambda: np.empty(0))
     mean: np.ndarray = field(repr=False, default_factory=lambda: np.empty((0, 2)))
@@ -146,8 +149,8 @@ def smooth_answer(
     low, high = bounds if bounds is not None else (float(alphas.min()), float(alphas.max()))
     grid = np.linspace(low, high, GRID_POINTS)
     rng = np.random.default_rng(seed)
-    mean = np.stack([c.mean(grid) for c in curves], axis=1)
-    samples = np.stack([c.draw(grid, draws, rng) for c in curves], axis=2)  # (draws, grid, 2)
+    corr = noise_correlation(curves)
+    samples, mean = joint_draws(curves, grid, draws, rng, corr)  # (draws, grid, 2), (grid, 2)
     sd = samples.std(axis=0)
     tail = (1 - level) / 2
     lower, upper = np.quantile(samples, tail, axis=0), np.quantile(samples, 1 - tail, axis=0)
@@ -163,7 +166,7 @@ def smooth_answer(
     return SmoothAnswer(
         mono_ratio=float(grid[pick]), interval=(float(np.quantile(knees, tail)), float(np.quantile(knees, 1 - tail))),
         median=float(np.median(knees)), front_alphas=(float(front.min()), float(front.max())) if len(front) else None,
-        noise_sd=(curves[0].noise_sd(), curves[1].noise_sd()), noise_dof=noise_from_repeats(alphas, values)[1],
+        noise_sd=(curves[0].noise_sd(), curves[1].noise_sd()), noise_dof=noise_from_repeats(alphas, values)[1], noise_corr=corr,
         length_scales=(curves[0].length_scale(), curves[1].length_scale()), n_trials=len(alphas),
         predicted=(float(mean[pick, 0]), float(mean[pick, 1])), level=level, grid=grid, mean=mean, lower=lower,
         upper=upper, sd=sd, alphas=alphas, values=values, on_front=on_front,

@@ -30,7 +30,7 @@ from optuna.distributions import BaseDistribution, FloatDistribution
 from optuna.trial import FrozenTrial, TrialState
 
 from objectives.errors import ConfigError
-from sweep.answer import TooFewTrials, choose_index, fit_curves, study_runs
+from sweep.answer import TooFewTrials, choose_index, fit_curves, joint_draws, noise_correlation, study_runs
 from sweep.study._one_param import OneParameterSampler
 
 __all__ = ["PROPOSALS", "KneeSampler"]
@@ -69,7 +69,7 @@ class KneeSampler(OneParameterSampler):
             curves = fit_curves(alphas, values, bounds=(low, high))
         except TooFewTrials:
             return float(grid[rng.integers(len(grid))])
-        draw = np.stack([c.draw(grid, 1, rng)[0] for c in curves], axis=1)
+        draw = joint_draws(curves, grid, 1, rng, noise_correlation(curves))[0][0]
         index = int(choose_index(draw, self._rule, self._min_xling, self._min_same_lang))
         if index < 0:  # this draw meets no constraint anywhere: explore instead
             index = int(rng.integers(len(grid)))
