@@ -5,14 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import signal
+import threading
 import time
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import optuna
-from optuna.storages import RDBStorage, fail_stale_trials
+from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback, fail_stale_trials
 from optuna.trial import TrialState
 from sqlalchemy import Engine
 from tqdm.auto import tqdm
@@ -159,7 +162,7 @@ class _WorkerLoop:
             complete = sum(t.state == TrialState.COMPLETE for t in trials)
             running = sum(t.state == TrialState.RUNNING for t in trials)
             failed = sum(t.state == TrialState.FAIL and t.datetime_start is not None and t.datetime_start >= self.started
-                         and not t.system_attrs.get("stale") for t in trials)
+                         and not t.system_attrs.get("stale") and not t.system_attrs.get("interrupted") for t in trials)
             self._show(complete, trials)
             if complete >= self.cfg.trials:
                 return None, True, 0.0
@@ -206,6 +209,9 @@ class _WorkerLoop:
                     repeats=self.cfg.repeats, xling_metric=self.cfg.xling_metric, on_step=on_step,
                 )
                 self._store(trial, outcome)
+            except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (sweep._cli.Terminated)
+                self._interrupted(trial)
+                raise
             except TrainingDiverged as e:
                 self._fail(trial, str(e), "")
             except SweepError as e:
@@ -240,3 +246,39 @@ class _WorkerLoop:
         if log_tail:
             trial.set_user_attr("log_tail", log_tail)
         self.study.tell(trial, state=TrialState.FAIL)
+
+    def _interrupted(self, trial: optuna.Trial) -> None:
+        """Fail a trial a signal interrupted and queue its parameters again, with its attributes.
+
+        Left RUNNING, the trial would hold its slot until its heartbeat went stale: a rerun
+        would idle for the grace period before the retry ran. The retry is queued first
+        and the trial failed second, with further signals held, so a second Ctrl-C cannot
+        leave the parameters lost; an interrupt does not count as a failure of the point.
+        """
+        with _signals_held():
+            try:
+                frozen = self.study._storage.get_trial(trial._trial_id)
+                if frozen.state != TrialState.RUNNING:
+                    return  # interrupted after study.tell: the trial is stored as it ended
+                RetryHeartbeatStaleTrialCallback()(self.study, frozen)
+                trial.set_user_attr("fail_reason", "interrupted (Ctrl-C or SIGTERM); queued again with the same parameters")
+                self.study._storage.set_trial_system_attr(trial._trial_id, "interrupted", True)
+                self.study.tell(trial, state=TrialState.FAIL)
+            except Exception as e:  # the storage went away too: the heartbeat's grace period retries it
+                _log.warning("could not fail interrupted trial %d (%s); it is retried once its heartbeat is stale",
+                             trial.number, e)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ignore SIGINT and SIGTERM inside the block (the process is already stopping for one)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in held}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
