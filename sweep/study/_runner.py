@@ -22,7 +22,7 @@ from tqdm.auto import tqdm
 
 import storage
 from objectives.errors import ConfigError, SweepError, TrialsFailedError
-from objectives.objective import ParamSpec, TrialOutcome, run_optuna_trial
+from objectives.objective import ParamSpec, TrialOutcome, replicate_of, run_optuna_trial, suggest_params
 from objectives.retrieval import objective_values
 from objectives.training import TrainingDiverged
 from objectives.trial import TrialConfig, Workspace, WorkspacePool, zero_shot
@@ -180,7 +180,16 @@ class _WorkerLoop:
                     raise TrialsFailedError(
                         f"stopped: confirm point(s) mono_ratio {', '.join(f'{a:g}' for a in exhausted)} failed "
                         f"{MAX_TRIES_PER_POINT} times; read their fail_reason in the dashboard, fix the cause and rerun")
-            return self.study.ask(), False, 0.0
+            trial = self.study.ask()
+            try:
+                # Under the lock: another worker at the same α must see this trial's replicate (new seeds).
+                replicate_of(trial, suggest_params(trial, _space(self.cfg)))
+            except BaseException as e:
+                # Not yet under a heartbeat: a trial left RUNNING here would hold its slot for good.
+                if self._end(trial, e):
+                    raise
+                return None, False, 0.0
+            return trial, False, 0.0
 
     def _show(self, complete: int, trials: list[optuna.trial.FrozenTrial]) -> None:
         self.bar.n = min(complete, self.cfg.trials)
@@ -209,18 +218,28 @@ class _WorkerLoop:
                     repeats=self.cfg.repeats, xling_metric=self.cfg.xling_metric, on_step=on_step,
                 )
                 self._store(trial, outcome)
-            except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (sweep._cli.Terminated)
-                self._interrupted(trial)
-                raise
-            except TrainingDiverged as e:
-                self._fail(trial, str(e), "")
-            except SweepError as e:
-                self._fail(trial, str(e), "")
-                raise
-            except Exception as e:
-                self._fail(trial, f"{type(e).__name__}: {e}", traceback.format_exc(limit=8)[-4000:])
+            except BaseException as e:
+                if self._end(trial, e):
+                    raise
             finally:
                 steps_bar.close()
+
+    def _end(self, trial: optuna.Trial, error: BaseException) -> bool:
+        """Record how ``error`` ended ``trial``; True when the worker must stop (re-raise it).
+
+        A diverged or crashed trial fails and the worker goes on; a user error fails it and
+        stops the run; Ctrl-C or SIGTERM (sweep._cli.Terminated) fails it and queues it again.
+        """
+        if isinstance(error, KeyboardInterrupt):
+            self._interrupted(trial)
+            return True
+        if isinstance(error, (TrainingDiverged, SweepError)):
+            self._fail(trial, str(error), "")
+            return isinstance(error, SweepError)
+        if isinstance(error, Exception):
+            self._fail(trial, f"{type(error).__name__}: {error}", traceback.format_exc(limit=8)[-4000:])
+            return False
+        return True  # SystemExit and the like: the heartbeat retries the trial
 
     def _store(self, trial: optuna.Trial, outcome: TrialOutcome) -> None:
         first = outcome.results[0]
