@@ -158,7 +158,8 @@ def open_study(
                 if cfg.confirms is not None:
                     raise ConfigError(
                         f"confirm study {cfg.study_name!r} was created with different {', '.join(diff)} (the search study "
-                        f"or --top/--regime/--repeats changed since): rerun with the original settings, or delete it "
+                        f"or --top/--rule/--min-xling/--min-same-lang/--regime/--repeats changed since): rerun with the original "
+                        f"settings, or delete it "
                         f"(optuna delete-study --study-name {cfg.study_name} --storage {storage.mask_url(cfg.storage)}) "
                         "to confirm afresh"
                     )
