@@ -23,8 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sweep.confirm",
         description="Re-run a search study's Pareto trials, its knee (or --rule's choice) and the anchors with several "
-        "seeds, in a chosen "
-        "regime, as the linked study <study>-confirm (same storage). Rerun the same command to resume; "
+        "seeds, in a chosen regime, as the linked study <study>-confirm (same storage). Rerun the same command to resume; "
         "python -m sweep.export and sweep.report then use it.",
     )
     parser.add_argument("--study-name", default=DEFAULT_STUDY_NAME, help=f"the search study (default {DEFAULT_STUDY_NAME})")
@@ -97,8 +96,7 @@ def _rule_flags(args: argparse.Namespace) -> str:
     """The rule options given, as export takes them (empty for the default knee)."""
     flags = [("--rule", args.rule if args.rule != "knee" else None), ("--min-xling", args.min_xling),
              ("--min-same-lang", args.min_same_lang)]
-    return "".join(f" {flag} {value:g}" if isinstance(value, float) else f" {flag} {value}"
-                   for flag, value in flags if value is not None)
+    return "".join(f" {flag} {value}" for flag, value in flags if value is not None)
 
 
 if __name__ == "__main__":

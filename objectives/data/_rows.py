@@ -60,8 +60,8 @@ def write_pairs_table(rows: Sequence[dict[str, str]], path: str | os.PathLike[st
     ``.jsonl``, ``.json`` (one list), ``.csv``, ``.parquet``, or any other name: a
     ``save_to_disk`` folder. The table is written beside its target and moved into place,
     so a reader sees the old table or the new one, never half of either (a folder that
-    already exists is swapped with two renames; if the second fails, the first is undone). The ``context`` column is left out when
-    every row's is empty.
+    already exists is swapped with two renames; if the second fails, the first is
+    undone). The ``context`` column is left out when every row's is empty.
 
     Raises:
         DataError: no rows, or a path whose folder does not exist.

@@ -271,8 +271,9 @@ class _WorkerLoop:
 
         Left RUNNING, the trial would hold its slot until its heartbeat went stale: a rerun
         would idle for the grace period before the retry ran. The retry is queued first
-        and the trial failed second, with further signals held, so a second Ctrl-C cannot
-        leave the parameters lost; an interrupt does not count as a failure of the point.
+        and the trial failed second, with further signals ignored meanwhile, so a second
+        Ctrl-C cannot lose the parameters; an interrupt counts against neither --max-failed
+        nor a confirm point's tries.
         """
         with _signals_held():
             try:
