@@ -81,18 +81,20 @@ def run_optuna_trial(
 def replicate_of(trial: optuna.Trial, params: dict[str, float]) -> int:
     """Which repeat of its parameters ``trial`` is, stored as its user attribute ``replicate``.
 
-    An enqueued anchor carries it. Otherwise it is one more than the highest replicate
-    among the earlier trials (lower number, COMPLETE or RUNNING) with the same
-    parameters, and 0 when there is none: a repeated α gets new seeds, while a retried
-    trial (whose attributes the retry copies, and whose failed run is not counted)
-    reproduces its numbers.
+    An enqueued anchor carries it, and so does a retry (its attributes are copied) or a
+    trial this was called for before. Otherwise it is one more than the highest replicate
+    among the other COMPLETE or RUNNING trials with the same parameters, and 0 when there
+    is none: a repeated α gets new seeds, while a retried trial reproduces its numbers.
+
+    The worker loop calls this while it holds the admission lock that admits the trial
+    (``sweep.study``), so two workers at one α never read the same replicates and pick
+    the same one; the value is stored before the lock is released.
     """
     if "replicate" in trial.user_attrs:
         return int(trial.user_attrs["replicate"])
-    earlier = [t for t in trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,
-                                                                         optuna.trial.TrialState.RUNNING))
-               if t.number < trial.number and t.params == params]
-    replicate = 1 + max((int(t.user_attrs.get("replicate", 0)) for t in earlier), default=-1)
-    if replicate:
-        trial.set_user_attr("replicate", replicate)
+    others = [t for t in trial.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,
+                                                                        optuna.trial.TrialState.RUNNING))
+              if t._trial_id != trial._trial_id and t.params == params]
+    replicate = 1 + max((int(t.user_attrs.get("replicate", 0)) for t in others), default=-1)
+    trial.set_user_attr("replicate", replicate)
     return replicate

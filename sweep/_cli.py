@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
+from types import FrameType
 
 from objectives.errors import SweepError, TrialsFailedError
 
-__all__ = ["main_guard", "setup_logging"]
+__all__ = ["Terminated", "main_guard", "setup_logging"]
 
 _QUIET_LIBRARIES = {"TRANSFORMERS_VERBOSITY": "error", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
                     "HF_DATASETS_DISABLE_PROGRESS_BARS": "1"}
@@ -30,15 +33,31 @@ def setup_logging(verbose: bool = False) -> None:
         sys.modules["datasets"].disable_progress_bars()
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, as Ctrl-C raises :class:`KeyboardInterrupt`.
+
+    A subclass, so everything that cleans up after Ctrl-C (a running trial failed and
+    queued again, temporary files removed) also runs when the process is terminated.
+    """
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
+
+
 def main_guard(main: Callable[[list[str] | None], int]) -> Callable[[list[str] | None], int]:
     """Wrap a CLI main: errors print one ``error: ...`` line instead of a stack trace.
 
     Exit codes: 2 for a :class:`SweepError` (a user mistake: bad input, config, data,
     model or storage); 1 for :class:`TrialsFailedError` (the input was valid but too many
-    trials, or a confirm point, failed); 130 on Ctrl-C (completed trials stay stored).
+    trials, or a confirm point, failed); 130 on Ctrl-C and 143 on SIGTERM (completed
+    trials stay stored; a trial the signal interrupted is failed and queued again).
     """
 
     def wrapped(argv: list[str] | None = None) -> int:
+        # Signal handlers belong to the main thread; a main called from another thread keeps Python's.
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
         try:
             return main(argv)
         except TrialsFailedError as e:
@@ -47,8 +66,14 @@ def main_guard(main: Callable[[list[str] | None], int]) -> Callable[[list[str] |
         except SweepError as e:
             print(f"error: {e}", file=sys.stderr)
             return 2
+        except Terminated:
+            print("terminated: completed trials are stored; rerun the same command to resume", file=sys.stderr)
+            return 128 + signal.SIGTERM
         except KeyboardInterrupt:
             print("interrupted: completed trials are stored; rerun the same command to resume", file=sys.stderr)
             return 130
+        finally:
+            if main_thread:
+                signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
     return wrapped

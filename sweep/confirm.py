@@ -12,7 +12,7 @@ from objectives.errors import ConfigError
 from objectives.regimes import REGIMES, unsupported_device
 from sweep._cli import main_guard, setup_logging
 from sweep._config import DEFAULT_STUDY_NAME, config_from_record
-from sweep.answer import confirm_config, confirm_points, search_record
+from sweep.answer import add_rule_options, confirm_config, confirm_points, search_record
 from sweep.reporting import print_summary
 from sweep.study import default_threads, run_with_workers
 
@@ -22,8 +22,8 @@ __all__ = ["build_parser", "main"]
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sweep.confirm",
-        description="Re-run a search study's Pareto trials, its knee and the anchors with several seeds, in a chosen "
-        "regime, as the linked study <study>-confirm (same storage). Rerun the same command to resume; "
+        description="Re-run a search study's Pareto trials, its knee (or --rule's choice) and the anchors with several "
+        "seeds, in a chosen regime, as the linked study <study>-confirm (same storage). Rerun the same command to resume; "
         "python -m sweep.export and sweep.report then use it.",
     )
     parser.add_argument("--study-name", default=DEFAULT_STUDY_NAME, help=f"the search study (default {DEFAULT_STUDY_NAME})")
@@ -36,7 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the search's encoder from another place (e.g. a copy rebuilt on a GPU machine that cannot "
                              "build the default); default: the search study's model")
     parser.add_argument("--data", default=None, help="the search's data from another place (default: the search study's)")
-    parser.add_argument("--top", type=int, default=None, help="only the N Pareto trials nearest the knee (default: all)")
+    parser.add_argument("--top", type=int, default=None,
+                        help="only the N Pareto trials nearest the knee, or the --rule's choice (default: all)")
+    # sweep.export's options: the same flags confirm the trial and the smoothed α that export then picks.
+    add_rule_options(parser, "trials")
     parser.add_argument("--workers", type=int, default=1, help="local worker processes (default 1)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads per worker (default: cores / workers)")
     parser.add_argument("--cache-dir", default=None, help="cache for the model, data and activations")
@@ -73,17 +76,27 @@ def main(argv: list[str] | None = None) -> int:
                           f"nothing under --regime {args.regime}: confirm in the search's own regime, or search again "
                           "over mono_ratio only")
     study = optuna.load_study(study_name=args.study_name, storage=args.storage)
-    points = confirm_points(study, search, args.top)
+    points = confirm_points(study, search, args.top, rule=args.rule, min_xling=args.min_xling,
+                            min_same_lang=args.min_same_lang)
     cfg = confirm_config(search, points, regime=args.regime, device=args.device, repeats=args.repeats,
                          storage_url=args.storage, workers=args.workers,
                          threads=args.threads or default_threads(args.workers), cache_dir=args.cache_dir,
-                         artifacts_dir=args.artifacts_dir, model=args.model, data=args.data)
+                         artifacts_dir=args.artifacts_dir, model=args.model, data=args.data,
+                         min_xling=args.min_xling, min_same_lang=args.min_same_lang)
     code, study = run_with_workers("sweep.confirm", cfg, argv, args.worker_id, progress=not args.quiet)
     if not args.quiet:
         print_summary(study, cfg)
         print(f"confirm study {cfg.study_name} in {storage.mask_url(args.storage)}: export the answer with "
-              f"python -m sweep.export --study-name {args.study_name} --storage {storage.mask_url(args.storage)}")
+              f"python -m sweep.export --study-name {args.study_name} --storage {storage.mask_url(args.storage)}"
+              f"{_rule_flags(args)}")
     return code
+
+
+def _rule_flags(args: argparse.Namespace) -> str:
+    """The rule options given, as export takes them (empty for the default knee)."""
+    flags = [("--rule", args.rule if args.rule != "knee" else None), ("--min-xling", args.min_xling),
+             ("--min-same-lang", args.min_same_lang)]
+    return "".join(f" {flag} {value}" for flag, value in flags if value is not None)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,14 @@ from pathlib import Path
 import storage
 from sweep._cli import main_guard, setup_logging
 from sweep._config import DEFAULT_STUDY_NAME, config_from_record
-from sweep.answer import DEFAULT_ANSWER, confirm_progress, export_best_ratio, load_confirm_study, regime_fidelity_sentence
+from sweep.answer import (
+    DEFAULT_ANSWER,
+    add_rule_options,
+    confirm_progress,
+    export_best_ratio,
+    load_confirm_study,
+    regime_fidelity_sentence,
+)
 
 __all__ = ["main"]
 
@@ -20,10 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--study-name", default=DEFAULT_STUDY_NAME)
     parser.add_argument("--storage", default="sqlite:///sweep.db")
     parser.add_argument("--out", type=Path, default=Path("best_ratio.yaml"))
-    parser.add_argument("--rule", choices=["knee", "max-xling", "max-same-lang"], default="knee",
-                        help="knee: Pareto point nearest the utopia after min-max scaling (default)")
-    parser.add_argument("--min-xling", type=float, default=None, help="keep trials with cross-lingual mAP >= V")
-    parser.add_argument("--min-same-lang", type=float, default=None, help="keep trials with same-language P@k >= V")
+    add_rule_options(parser, "trials")
     parser.add_argument("--source", choices=["search", "confirm"], default=None,
                         help="choose among the search trials or the confirm study's points (default: confirm when "
                              "python -m sweep.confirm has run, else search)")

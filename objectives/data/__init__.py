@@ -13,7 +13,7 @@ from objectives.data._lareqa import LareqaData, available_languages, load_lareqa
 from objectives.data._load import load_data
 from objectives.data._pairs import is_pairs_source, load_pairs
 from objectives.data._rows import PAIRS_COLUMNS, read_pairs_rows, write_pairs_table
-from objectives.data._split import SPLITS, assign_splits, split_qids
+from objectives.data._split import SPLITS, assign_splits, check_splits, split_qids
 
 __all__ = [
     "DEFAULT_DATA_URL",
@@ -25,6 +25,7 @@ __all__ = [
     "LareqaData",
     "assign_splits",
     "available_languages",
+    "check_splits",
     "is_pairs_source",
     "load_data",
     "load_lareqa",

@@ -20,6 +20,7 @@ import datasets
 
 from objectives.data._pairs import PAIRS_SUFFIXES, _pairs_rows, _read_table
 from objectives.errors import DataError
+from objectives.faults import fault_point
 
 __all__ = ["PAIRS_COLUMNS", "read_pairs_rows", "write_pairs_table"]
 
@@ -59,8 +60,8 @@ def write_pairs_table(rows: Sequence[dict[str, str]], path: str | os.PathLike[st
     ``.jsonl``, ``.json`` (one list), ``.csv``, ``.parquet``, or any other name: a
     ``save_to_disk`` folder. The table is written beside its target and moved into place,
     so a reader sees the old table or the new one, never half of either (a folder that
-    already exists is swapped with two renames). The ``context`` column is left out when
-    every row's is empty.
+    already exists is swapped with two renames; if the second fails, the first is
+    undone). The ``context`` column is left out when every row's is empty.
 
     Raises:
         DataError: no rows, or a path whose folder does not exist.
@@ -84,14 +85,23 @@ def write_pairs_table(rows: Sequence[dict[str, str]], path: str | os.PathLike[st
             tmp.unlink(missing_ok=True)
         return target
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    old = tmp_dir / "old"
     try:
         datasets.Dataset.from_list(records).save_to_disk(str(tmp_dir / "table"))
         if target.exists():
-            old = tmp_dir / "old"
             os.replace(target, old)
-        os.replace(tmp_dir / "table", target)
+        try:
+            fault_point("table-swap")
+            os.replace(tmp_dir / "table", target)
+        except BaseException:
+            # The new table did not move in: put the old one back, so a failed write changes nothing.
+            if old.exists() and not target.exists():
+                os.replace(old, target)
+            raise
     finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
+        # Never delete the old table: if putting it back failed too, it stays in the hidden folder.
+        if not old.exists():
+            shutil.rmtree(tmp_dir, ignore_errors=True)
     return target
 
 

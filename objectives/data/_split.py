@@ -8,9 +8,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from objectives.data._lareqa import LareqaData
-from objectives.errors import ConfigError
+from objectives.errors import ConfigError, DataError
 
-__all__ = ["SPLITS", "assign_splits", "split_qids"]
+__all__ = ["SPLITS", "assign_splits", "check_splits", "split_qids"]
 
 SPLITS: tuple[str, str, str] = ("train", "dev", "test")
 
@@ -49,3 +49,27 @@ def split_qids(splits: dict[str, str], split: str) -> set[str]:
     if split not in SPLITS:
         raise ConfigError(f"unknown split {split!r}: use one of train, dev, test, all")
     return {qid for qid, s in splits.items() if s == split}
+
+
+def check_splits(data: LareqaData, splits: dict[str, str], needed: Sequence[str], source: str) -> None:
+    """Refuse data whose article split leaves a split in ``needed`` without questions.
+
+    Whole article groups move together (:func:`assign_splits`), so a table with one
+    article (or articles all linked through shared qids) puts every question in train: a
+    study on it would evaluate nothing and fail every trial with NaN metrics.
+
+    Raises:
+        DataError: one line naming the empty split, how many article groups the data
+            has, and the fix (more distinct ``article`` values, or more data).
+    """
+    counts = Counter(splits.values())
+    for split in needed:
+        if counts[split]:
+            continue
+        groups = len(set(data.questions["group"]))
+        raise DataError(
+            f"{source}: the {split} split has no questions: the train/dev/test split keeps the questions of an article "
+            f"together, and these {len(splits)} questions form {groups} article group{'s' if groups != 1 else ''} "
+            "(questions linked by a shared article or qid); give the rows at least 3 distinct article values "
+            "(more if the articles differ much in size; leave the article column out to split by question) or add data"
+        )

@@ -12,7 +12,7 @@ import torch
 
 from objectives.batches import TrainItem
 from objectives.cache import cache_write_message, user_cache_dir
-from objectives.data import LareqaData, assign_splits, load_data, split_qids
+from objectives.data import LareqaData, assign_splits, check_splits, load_data, split_qids
 from objectives.encoder import Encoder, load_encoder
 from objectives.errors import ConfigError
 from objectives.regimes import Regime, check_device
@@ -161,6 +161,10 @@ def prepare_workspace(config: TrialConfig, progress: bool = True) -> Workspace:
         torch.set_num_threads(config.threads)
     data = load_data(config.data, config.languages, config.distractors, cache_dir=config.cache_dir)
     splits = assign_splits(data, config.split_seed, config.split_fractions)
+    # Before the cache is built: trials evaluate on dev, the baseline and the report on test,
+    # and the train split is the training data unless --train-data gives its own.
+    needed = ("dev", "test") if config.train_data else ("train", "dev", "test")
+    check_splits(data, splits, needed, f"--data {config.data}" if config.data else "the data")
     query_prefix, passage_prefix = config.prefixes()
     encoder = load_encoder(
         config.model, query_prefix=query_prefix, passage_prefix=passage_prefix,

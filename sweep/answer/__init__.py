@@ -24,6 +24,7 @@ from sweep.answer._confirm import (
     confirm_config,
     confirm_points,
     confirm_progress,
+    confirm_rule,
     confirm_study_name,
     confirmed_points,
     curves_agreement,
@@ -37,7 +38,7 @@ from sweep.answer._export import DEFAULT_ANSWER, export_best_ratio
 from sweep.answer._fidelity import confirm_command, regime_fidelity, regime_fidelity_sentence, regime_line, regime_warning
 from sweep.answer._gp import joint_draws, noise_correlation
 from sweep.answer._pareto import choose_trial, finite_complete, pareto_front
-from sweep.answer._rules import RULES, Rule, choose_index, pareto_mask, unit_scale
+from sweep.answer._rules import RULES, Rule, add_rule_options, choose_index, pareto_mask, unit_scale
 from sweep.answer._smooth import (
     GRID_POINTS,
     MIN_DISTINCT_ALPHAS,
@@ -66,6 +67,7 @@ __all__ = [
     "SmoothAnswer",
     "TooFewTrials",
     "WIDE_INTERVAL",
+    "add_rule_options",
     "baseline_source",
     "check_confirm_inputs",
     "choose_index",
@@ -75,6 +77,7 @@ __all__ = [
     "confirm_config",
     "confirm_points",
     "confirm_progress",
+    "confirm_rule",
     "confirm_study_name",
     "confirmed_points",
     "curves_agreement",

@@ -29,7 +29,7 @@ from objectives.retrieval import baseline_objectives, objective_values, repeat_s
 from sweep._config import FixedPoint, SweepConfig, config_from_record
 from sweep.answer._answer import smoothed_answer
 from sweep.answer._pareto import choose_trial, finite_complete
-from sweep.answer._rules import unit_scale
+from sweep.answer._rules import RULES, Rule, unit_scale
 from sweep.answer._smooth import SmoothAnswer
 
 if TYPE_CHECKING:
@@ -50,6 +50,7 @@ __all__ = [
     "ConfirmVerdict",
     "INDISTINGUISHABLE_RULE",
     "confirm_progress",
+    "confirm_rule",
     "confirmed_points",
     "indistinguishable",
     "load_confirm_study",
@@ -71,24 +72,29 @@ def _key(params: dict[str, float]) -> tuple[tuple[str, float], ...]:
     return tuple(sorted((k, round(float(v), 12)) for k, v in params.items()))
 
 
-def confirm_points(study: optuna.Study, cfg: SweepConfig, top: int | None = None) -> list[FixedPoint]:
-    """The search study's knee, Pareto trials (the ``top`` nearest the knee) and anchors.
+def confirm_points(study: optuna.Study, cfg: SweepConfig, top: int | None = None, *, rule: Rule = "knee",
+                   min_xling: float | None = None, min_same_lang: float | None = None) -> list[FixedPoint]:
+    """The search study's choice by ``rule``, its Pareto trials (the ``top`` nearest the choice) and anchors.
 
+    ``rule``, ``min_xling`` and ``min_same_lang`` are sweep.export's (docs/design.md,
+    "Export rules"), so the points include what ``sweep.export`` with the same options
+    writes: the trial it picks (kind ``rule``: ``knee``, ``max-xling`` or ``max-same-lang``)
+    and the smoothed answer with its interval's ends. The constraints filter the front.
     Points with identical parameters are merged (their kinds and source trials joined).
     Anchors are the configured α values; an anchor trial's full parameter set is used
     when the search ran one, else ``{"mono_ratio": α}``.
 
     Raises:
-        ConfigError: the search study has no finite completed trial.
+        ConfigError: the search study has no finite completed trial, or none meets the constraints.
     """
     trials = finite_complete(study)
-    knee, front = choose_trial(trials, "knee")
+    chosen, front = choose_trial(trials, rule, min_xling, min_same_lang)
     if top is not None:
-        # Nearest the knee in the knee's own frame: both objectives scaled over all trials.
+        # Nearest the choice in the knee's frame: both objectives scaled over all trials.
         scaled = dict(zip((t.number for t in trials), unit_scale(np.array([t.values for t in trials], dtype=float))))
 
         def distance(t: FrozenTrial) -> tuple[float, int]:
-            return float(np.linalg.norm(scaled[t.number] - scaled[knee.number])), t.number
+            return float(np.linalg.norm(scaled[t.number] - scaled[chosen.number])), t.number
 
         front = sorted(front, key=distance)[:top]
     points: dict[tuple[tuple[str, float], ...], FixedPoint] = {}
@@ -100,7 +106,7 @@ def confirm_points(study: optuna.Study, cfg: SweepConfig, top: int | None = None
         sources = sorted({*(old.source_trials if old else []), *([source] if source is not None else [])})
         points[key] = FixedPoint(params=dict(params), kinds=kinds, source_trials=sources)
 
-    add(knee.params, "knee", knee.number)
+    add(chosen.params, rule, chosen.number)
     for t in front:
         add(t.params, "pareto", t.number)
     anchor_trials = {round(t.params["mono_ratio"], 12): t for t in trials if t.user_attrs.get("anchor")}
@@ -112,7 +118,7 @@ def confirm_points(study: optuna.Study, cfg: SweepConfig, top: int | None = None
         hit = anchor_trials.get(round(alpha, 12))
         add(hit.params if hit else {"mono_ratio": alpha, **fixed}, "anchor", hit.number if hit else None)
     # The smoothed answer and both ends of its interval, rounded to the grid's resolution.
-    smooth = search_curves(study, cfg)
+    smooth = search_curves(study, cfg, rule=rule, min_xling=min_xling, min_same_lang=min_same_lang)
     if smooth is not None:
         for alpha, kind in ((smooth.mono_ratio, "smoothed"), (smooth.interval[0], "interval-low"),
                             (smooth.interval[1], "interval-high")):
@@ -120,10 +126,20 @@ def confirm_points(study: optuna.Study, cfg: SweepConfig, top: int | None = None
     return sorted(points.values(), key=lambda p: (p.params["mono_ratio"], _key(p.params)))
 
 
-def search_curves(study: optuna.Study, cfg: SweepConfig) -> SmoothAnswer | None:
-    """The smoothed answer of the search study alone (None when its runs cannot carry curves)."""
+def confirm_rule(cfg: SweepConfig) -> tuple[Rule, float | None, float | None]:
+    """The rule and constraints a confirm study chose its points with (its config: ``fixed_points``' kinds and
+    ``min_xling``/``min_same_lang``), for a verdict by the same rule."""
+    kinds = {kind for point in cfg.fixed_points or [] for kind in point.kinds}
+    rule = next((r for r in RULES if r in kinds), "knee")
+    return rule, cfg.min_xling, cfg.min_same_lang  # type: ignore[return-value]
+
+
+def search_curves(study: optuna.Study, cfg: SweepConfig, *, rule: Rule = "knee", min_xling: float | None = None,
+                  min_same_lang: float | None = None) -> SmoothAnswer | None:
+    """The smoothed answer of the search study alone by ``rule`` (None when its runs cannot carry curves)."""
     space = cfg.search_space["mono_ratio"]
-    smooth, _, _ = smoothed_answer(study, None, same_settings=False, bounds=(space.low, space.high))
+    smooth, _, _ = smoothed_answer(study, None, same_settings=False, rule=rule, min_xling=min_xling,
+                                   min_same_lang=min_same_lang, bounds=(space.low, space.high))
     return smooth
 
 
@@ -152,11 +168,14 @@ def confirm_config(
     search: SweepConfig, points: list[FixedPoint], *, regime: str | None, device: str, repeats: int,
     storage_url: str, workers: int = 1, threads: int | None = None, cache_dir: str | None = None,
     artifacts_dir: str | None = None, model: str | None = None, data: str | None = None,
+    min_xling: float | None = None, min_same_lang: float | None = None,
 ) -> SweepConfig:
     """The confirm study's config: the search's data, model, split and objectives; the given regime.
 
     Training settings come from ``regime``'s recipe (the search's own regime when
     ``None``, with the search's overrides kept); fixed points replace sampling.
+    ``min_xling``/``min_same_lang`` are the constraints the points were chosen with
+    (:func:`confirm_rule` reads them back for the verdict).
     """
     stored = search.model_dump(mode="json")
     if regime is None or regime == search.regime.name:
@@ -170,7 +189,7 @@ def confirm_config(
         "repeats": repeats, "trials": len(points), "anchors": [], "confirms": search.study_name,
         "fixed_points": [p.model_dump() for p in points], "seed": search.seed + SEED_OFFSET,
         "split_seed": search.split_seed, "workers": workers, "threads": threads, "keep_weights": "all",
-        "max_failed": max(search.max_failed, len(points)),
+        "max_failed": max(search.max_failed, len(points)), "min_xling": min_xling, "min_same_lang": min_same_lang,
     }
     for key, value in (("cache_dir", cache_dir), ("model", model), ("data", data), ("artifacts_dir", artifacts_dir)):
         if value is not None:
@@ -295,6 +314,8 @@ class ConfirmVerdict:
     holds: bool | None
     # (agree, sentence) against the search's fitted curves; None when the search has none.
     curves: tuple[bool, str] | None = None
+    # The rule that chose, both in the search (``search_knee``, its choice by this rule) and here.
+    rule: str = "knee"
 
     @property
     def sentence(self) -> str:
@@ -308,21 +329,24 @@ class ConfirmVerdict:
         if self.search_knee is None:
             return f"Confirmation picks α = {c.mono_ratio:.3g}{also}."
         k = self.search_knee.mono_ratio
+        pick = "knee" if self.rule == "knee" else f"{self.rule} choice"
         if self.holds:
-            how = ("is the confirmed knee" if self.search_knee.trial == c.trial
-                   else f"cannot be told apart from the confirmed knee α = {c.mono_ratio:.3g}")
-            return f"The search's knee (α = {k:.3g}) HOLDS: it {how}{also}."
-        return (f"The search's knee (α = {k:.3g}) is OVERTURNED: confirmation picks α = {c.mono_ratio:.3g} "
-                f"and the search's knee is distinguishable from it{also}.")
+            how = (f"is the confirmed {pick}" if self.search_knee.trial == c.trial
+                   else f"cannot be told apart from the confirmed {pick} α = {c.mono_ratio:.3g}")
+            return f"The search's {pick} (α = {k:.3g}) HOLDS: it {how}{also}."
+        return (f"The search's {pick} (α = {k:.3g}) is OVERTURNED: confirmation picks α = {c.mono_ratio:.3g} "
+                f"and the search's {pick} is distinguishable from it{also}.")
 
 
 def verdict(confirm_study: optuna.Study, rule: str = "knee", min_xling: float | None = None,
             min_same_lang: float | None = None, curves: SmoothAnswer | None = None) -> ConfirmVerdict:
-    """The confirmed choice (``rule`` over the confirmed means), the points tied with it, and the search knee's fate.
+    """The confirmed choice (``rule`` over the confirmed means), the points tied with it, and the search choice's fate.
 
-    With the search's fitted ``curves`` (:func:`search_curves`, the same curves that
-    chose the smoothed points), also whether the confirmed means agree with them
-    (:func:`curves_agreement`).
+    The search's choice is the point :func:`confirm_points` labelled with ``rule`` (the
+    knee by default); a confirm study chosen by another rule has none, and the verdict
+    then only names the confirmed choice. With the search's fitted ``curves``
+    (:func:`search_curves`, the same curves that chose the smoothed points), also whether
+    the confirmed means agree with them (:func:`curves_agreement`).
 
     Raises:
         ConfigError: the confirm study has no completed point yet.
@@ -332,10 +356,10 @@ def verdict(confirm_study: optuna.Study, rule: str = "knee", min_xling: float | 
     by_trial = {p.trial: p for p in points}
     chosen = by_trial[chosen_trial.number]
     tied = [p for p in points if indistinguishable(chosen, p)]
-    knee = next((p for p in points if "knee" in p.kinds), None)
+    knee = next((p for p in points if rule in p.kinds), None)
     holds = None if knee is None else knee.trial == chosen.trial or indistinguishable(chosen, knee)
     agreement = curves_agreement(points, curves) if curves is not None else None
-    return ConfirmVerdict(points, chosen, tied, knee, holds, agreement)
+    return ConfirmVerdict(points, chosen, tied, knee, holds, agreement, rule)
 
 
 def indistinguishable(chosen: ConfirmedPoint, other: ConfirmedPoint, n_se: float = 2.0) -> bool:

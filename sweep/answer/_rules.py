@@ -9,14 +9,27 @@ maximised, with any leading batch axes (posterior draws).
 
 from __future__ import annotations
 
+import argparse
 from typing import Literal, get_args
 
 import numpy as np
 
-__all__ = ["RULES", "Rule", "choose_index", "pareto_mask", "unit_scale"]
+__all__ = ["RULES", "Rule", "add_rule_options", "choose_index", "pareto_mask", "unit_scale"]
 
 Rule = Literal["knee", "max-xling", "max-same-lang"]
 RULES: tuple[str, ...] = get_args(Rule)
+
+
+def add_rule_options(parser: argparse.ArgumentParser, what: str) -> None:
+    """``--rule``, ``--min-xling`` and ``--min-same-lang``, spelled alike wherever a command applies a rule.
+
+    ``what`` completes the help ("the trials ... keeps"): sweep.export and sweep.confirm
+    take the same options, so the same flags pick the same α in both.
+    """
+    parser.add_argument("--rule", choices=list(RULES), default="knee",
+                        help="knee: Pareto point nearest the utopia after min-max scaling (default)")
+    parser.add_argument("--min-xling", type=float, default=None, help=f"keep {what} with cross-lingual mAP >= V")
+    parser.add_argument("--min-same-lang", type=float, default=None, help=f"keep {what} with same-language P@k >= V")
 
 
 def pareto_mask(values: np.ndarray, *, keep_duplicates: bool = False) -> np.ndarray:

@@ -25,6 +25,7 @@ from sweep.answer import (
     SmoothAnswer,
     choose_trial,
     confirm_progress,
+    confirm_rule,
     finite_complete,
     load_confirm_study,
     pareto_front,
@@ -123,7 +124,7 @@ def _confirmation(cfg: SweepConfig, study: optuna.Study, confirm: optuna.Study, 
     if record is None:
         return None
     ccfg = config_from_record(record["config"], storage=cfg.storage, device=cfg.device)
-    v = verdict(confirm, curves=search_curves(study, cfg))
+    v = verdict(confirm, *confirm_rule(ccfg), curves=search_curves(study, cfg))
     frame = pd.DataFrame([{"trial": p.trial, "mono_ratio": p.mono_ratio, "kinds": ",".join(p.kinds),
                            "obj1": p.means[0], "obj1_sd": p.stds[0], "obj2": p.means[1], "obj2_sd": p.stds[1],
                            "repeats": p.repeats, "tied_with_chosen": p in v.tied, "chosen": p.trial == v.chosen.trial}

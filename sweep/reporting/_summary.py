@@ -11,7 +11,16 @@ import storage
 from objectives.retrieval import baseline_objectives, map_kind
 from objectives.translation import translation_note
 from sweep._config import SweepConfig
-from sweep.answer import finite_complete, pareto_front, regime_fidelity_sentence, regime_line, regime_warning, search_curves, verdict
+from sweep.answer import (
+    confirm_rule,
+    finite_complete,
+    pareto_front,
+    regime_fidelity_sentence,
+    regime_line,
+    regime_warning,
+    search_curves,
+    verdict,
+)
 
 __all__ = ["print_summary", "summary_text"]
 
@@ -64,7 +73,7 @@ def summary_text(study: optuna.Study, cfg: SweepConfig) -> str:
 def _confirm_lines(study: optuna.Study, cfg: SweepConfig) -> list[str]:
     # The confirm study keeps the search's search space, so cfg bounds the search's curves alike.
     search = optuna.load_study(study_name=cfg.confirms, storage=cfg.storage) if cfg.confirms else None
-    v = verdict(study, curves=search_curves(search, cfg) if search is not None else None)
+    v = verdict(study, *confirm_rule(cfg), curves=search_curves(search, cfg) if search is not None else None)
     n1, n2 = cfg.metric_names
     lines = [f"confirmed points of {cfg.confirms} (mean ± sample std over {cfg.repeats} seed(s)):",
              f"  {'mono_ratio':>10}  {n1:>20}  {n2:>20}  kinds"]

@@ -5,21 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import signal
+import threading
 import time
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import optuna
-from optuna.storages import RDBStorage, fail_stale_trials
+from optuna.storages import RDBStorage, RetryHeartbeatStaleTrialCallback, fail_stale_trials
 from optuna.trial import TrialState
 from sqlalchemy import Engine
 from tqdm.auto import tqdm
 
 import storage
 from objectives.errors import ConfigError, SweepError, TrialsFailedError
-from objectives.objective import ParamSpec, TrialOutcome, run_optuna_trial
+from objectives.objective import ParamSpec, TrialOutcome, replicate_of, run_optuna_trial, suggest_params
 from objectives.retrieval import objective_values
 from objectives.training import TrainingDiverged
 from objectives.trial import TrialConfig, Workspace, WorkspacePool, zero_shot
@@ -159,7 +162,7 @@ class _WorkerLoop:
             complete = sum(t.state == TrialState.COMPLETE for t in trials)
             running = sum(t.state == TrialState.RUNNING for t in trials)
             failed = sum(t.state == TrialState.FAIL and t.datetime_start is not None and t.datetime_start >= self.started
-                         and not t.system_attrs.get("stale") for t in trials)
+                         and not t.system_attrs.get("stale") and not t.system_attrs.get("interrupted") for t in trials)
             self._show(complete, trials)
             if complete >= self.cfg.trials:
                 return None, True, 0.0
@@ -177,7 +180,16 @@ class _WorkerLoop:
                     raise TrialsFailedError(
                         f"stopped: confirm point(s) mono_ratio {', '.join(f'{a:g}' for a in exhausted)} failed "
                         f"{MAX_TRIES_PER_POINT} times; read their fail_reason in the dashboard, fix the cause and rerun")
-            return self.study.ask(), False, 0.0
+            trial = self.study.ask()
+            try:
+                # Under the lock: another worker at the same α must see this trial's replicate (new seeds).
+                replicate_of(trial, suggest_params(trial, _space(self.cfg)))
+            except BaseException as e:
+                # Not yet under a heartbeat: a trial left RUNNING here would hold its slot for good.
+                if self._end(trial, e):
+                    raise
+                return None, False, 0.0
+            return trial, False, 0.0
 
     def _show(self, complete: int, trials: list[optuna.trial.FrozenTrial]) -> None:
         self.bar.n = min(complete, self.cfg.trials)
@@ -206,15 +218,28 @@ class _WorkerLoop:
                     repeats=self.cfg.repeats, xling_metric=self.cfg.xling_metric, on_step=on_step,
                 )
                 self._store(trial, outcome)
-            except TrainingDiverged as e:
-                self._fail(trial, str(e), "")
-            except SweepError as e:
-                self._fail(trial, str(e), "")
-                raise
-            except Exception as e:
-                self._fail(trial, f"{type(e).__name__}: {e}", traceback.format_exc(limit=8)[-4000:])
+            except BaseException as e:
+                if self._end(trial, e):
+                    raise
             finally:
                 steps_bar.close()
+
+    def _end(self, trial: optuna.Trial, error: BaseException) -> bool:
+        """Record how ``error`` ended ``trial``; True when the worker must stop (re-raise it).
+
+        A diverged or crashed trial fails and the worker goes on; a user error fails it and
+        stops the run; Ctrl-C or SIGTERM (sweep._cli.Terminated) fails it and queues it again.
+        """
+        if isinstance(error, KeyboardInterrupt):
+            self._interrupted(trial)
+            return True
+        if isinstance(error, (TrainingDiverged, SweepError)):
+            self._fail(trial, str(error), "")
+            return isinstance(error, SweepError)
+        if isinstance(error, Exception):
+            self._fail(trial, f"{type(error).__name__}: {error}", traceback.format_exc(limit=8)[-4000:])
+            return False
+        return True  # SystemExit and the like: the heartbeat retries the trial
 
     def _store(self, trial: optuna.Trial, outcome: TrialOutcome) -> None:
         first = outcome.results[0]
@@ -240,3 +265,40 @@ class _WorkerLoop:
         if log_tail:
             trial.set_user_attr("log_tail", log_tail)
         self.study.tell(trial, state=TrialState.FAIL)
+
+    def _interrupted(self, trial: optuna.Trial) -> None:
+        """Fail a trial a signal interrupted and queue its parameters again, with its attributes.
+
+        Left RUNNING, the trial would hold its slot until its heartbeat went stale: a rerun
+        would idle for the grace period before the retry ran. The retry is queued first
+        and the trial failed second, with further signals ignored meanwhile, so a second
+        Ctrl-C cannot lose the parameters; an interrupt counts against neither --max-failed
+        nor a confirm point's tries.
+        """
+        with _signals_held():
+            try:
+                frozen = self.study._storage.get_trial(trial._trial_id)
+                if frozen.state != TrialState.RUNNING:
+                    return  # interrupted after study.tell: the trial is stored as it ended
+                RetryHeartbeatStaleTrialCallback()(self.study, frozen)
+                trial.set_user_attr("fail_reason", "interrupted (Ctrl-C or SIGTERM); queued again with the same parameters")
+                self.study._storage.set_trial_system_attr(trial._trial_id, "interrupted", True)
+                self.study.tell(trial, state=TrialState.FAIL)
+            except Exception as e:  # the storage went away too: the heartbeat's grace period retries it
+                _log.warning("could not fail interrupted trial %d (%s); it is retried once its heartbeat is stale",
+                             trial.number, e)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ignore SIGINT and SIGTERM inside the block (the process is already stopping for one)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in held}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)

@@ -77,7 +77,7 @@ def enqueue_point(study: optuna.Study, cfg: SweepConfig, index: int) -> None:
                                                         "anchor": "anchor" in point.kinds})
 
 
-#: A confirm point is tried at most this often (a stale retry by the heartbeat does not count).
+#: A confirm point is tried at most this often (a stale retry by the heartbeat, or an interrupted try, does not count).
 MAX_TRIES_PER_POINT = 2
 
 
@@ -92,7 +92,8 @@ def requeue_missing_points(study: optuna.Study, cfg: SweepConfig, trials: list[o
     live = (TrialState.COMPLETE, TrialState.RUNNING, TrialState.WAITING)
     covered = {t.user_attrs.get("point") for t in trials if t.state in live}
     failed = Counter(t.user_attrs.get("point") for t in trials
-                     if t.state == TrialState.FAIL and t.user_attrs.get("fail_reason") is not None)
+                     if t.state == TrialState.FAIL and t.user_attrs.get("fail_reason") is not None
+                     and not t.system_attrs.get("interrupted"))
     exhausted = []
     for index, point in enumerate(cfg.fixed_points or []):
         if index in covered:
@@ -157,7 +158,8 @@ def open_study(
                 if cfg.confirms is not None:
                     raise ConfigError(
                         f"confirm study {cfg.study_name!r} was created with different {', '.join(diff)} (the search study "
-                        f"or --top/--regime/--repeats changed since): rerun with the original settings, or delete it "
+                        f"or --top/--rule/--min-xling/--min-same-lang/--regime/--repeats changed since): rerun with the original "
+                        f"settings, or delete it "
                         f"(optuna delete-study --study-name {cfg.study_name} --storage {storage.mask_url(cfg.storage)}) "
                         "to confirm afresh"
                     )

@@ -101,3 +101,31 @@ def test_bad_pairs_table_stops_before_writing(case: str, pairs_rows: list[dict[s
     assert re.search(BAD[case], lines[0]), lines[0]
     assert "Traceback" not in done.stderr
     assert not db.exists(), "nothing may be written to storage"
+
+
+def _fresh_cache(tiny_args: list[str], cache: Path) -> list[str]:
+    """``tiny_args`` with a cache folder of its own, so a test can see that nothing was built in it."""
+    at = tiny_args.index("--cache-dir")
+    return [*tiny_args[:at], "--cache-dir", str(cache), *tiny_args[at + 2:]]
+
+
+@pytest.mark.parametrize(("articles", "split"), [(1, "dev"), (2, "test")])
+def test_a_table_too_small_for_the_splits_is_refused_before_anything(articles: int, split: str, pairs_rows: list[dict[str, str]],
+                                                                      tiny_args: list[str], tmp_path: Path,
+                                                                      run_main: CliCall) -> None:
+    # All rows in one article put every question in train; two articles leave test empty. A
+    # study would train and fail every trial with NaN metrics (an empty dev split) or store
+    # a NaN test baseline: refuse it before the study, the baseline or the cache exists.
+    qids = sorted({r["qid"] for r in pairs_rows})
+    article = {q: f"article-{i * articles // len(qids)}" for i, q in enumerate(qids)}
+    table = write_table([{**r, "article": article[r["qid"]]} for r in pairs_rows], tmp_path / "p.jsonl")
+    db, cache = tmp_path / "sweep.db", tmp_path / "cache"
+    args = [*_fresh_cache(tiny_args, cache), "--data", str(table), "--trials", "2", "--storage", f"sqlite:///{db}",
+            "--study-name", unique_study_name()]
+    done = run_main("sweep.run", args, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert f"the {split} split has no questions" in lines[0] and "article" in lines[0], lines[0]
+    assert not db.exists(), "nothing may be written to storage"
+    assert not (cache / "activations").exists(), "no activation cache may be built"

@@ -55,6 +55,35 @@ def test_kill_mid_trial_then_rerun(fault: str, tiny_args: list[str], tmp_path: P
     assert sum(t.state == TrialState.FAIL for t in study.trials) == 1
 
 
+@pytest.mark.parametrize(("action", "code"), [("int", 130), ("term", 143)])
+def test_an_anchor_interrupted_by_a_signal_is_rerun_at_once(action: str, code: int, tiny_args: list[str], tmp_path: Path,
+                                                            run_main: CliCall) -> None:
+    # Ctrl-C (SIGINT) or SIGTERM in the first anchor's training: the process fails its own
+    # trial and queues it again, so nothing is left RUNNING for the heartbeat to time out,
+    # and the rerun runs that anchor (same alpha, same replicate) without waiting out a
+    # grace period much longer than the whole rerun.
+    url, name, args = _args(tmp_path, tiny_args, 6)  # the 6 anchor trials (0, 0.5, 1; 2 seeds each)
+    grace = 120
+    (tmp_path / "hb.yaml").write_text(f"heartbeat_interval: 1\ngrace_period: {grace}\n")
+    stopped = run_cli("sweep.run", args, env={"SWEEP_FAULT": f"during-train:1:{action}"})
+    assert stopped.returncode == code, stopped.stderr
+    assert stopped.stderr.strip().splitlines()[-1].endswith("rerun the same command to resume"), stopped.stderr
+    assert "Traceback" not in stopped.stderr
+    study = optuna.load_study(study_name=name, storage=url)
+    left = study.get_trials(deepcopy=False)
+    assert [t.state for t in left] == [TrialState.FAIL, *[TrialState.WAITING] * 6], "the interrupted trial is failed, not RUNNING"
+    assert left[0].params == {"mono_ratio": 0.0}
+    retry = [t for t in left if t.system_attrs.get("failed_trial") == 0]
+    assert len(retry) == 1 and retry[0].user_attrs == {"anchor": True, "replicate": 0}, "queued again as the same anchor"
+    start = time.monotonic()
+    rerun = run_main("sweep.run", args)
+    assert rerun.returncode == 0, rerun.stderr
+    assert time.monotonic() - start < grace / 2, "the rerun waited for the heartbeat's grace period"
+    study = _assert_consistent(url, name, 6)
+    done = {(t.params["mono_ratio"], t.user_attrs["replicate"]) for t in study.trials if t.state == TrialState.COMPLETE}
+    assert done == {(a, r) for a in (0.0, 0.5, 1.0) for r in (0, 1)}, "every anchor ran, the interrupted one included"
+
+
 def test_kill_during_cache_build(tiny_args: list[str], tmp_path: Path, run_main: CliCall) -> None:
     cache = tmp_path / "fresh-cache"
     tiny_args = [*tiny_args[: tiny_args.index("--cache-dir")], "--cache-dir", str(cache), *tiny_args[tiny_args.index("--cache-dir") + 2:]]

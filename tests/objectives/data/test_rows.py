@@ -47,3 +47,18 @@ def test_defaults_and_refusals(tmp_path: Path) -> None:
         write_pairs_table([], tmp_path / "empty.jsonl")
     with pytest.raises(DataError, match="does not exist"):
         write_pairs_table(ROWS, tmp_path / "no-folder" / "t.jsonl")
+
+
+def test_a_folder_swap_that_fails_between_its_renames_keeps_the_old_table(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # A saved folder is replaced with two renames (old aside, new in). A failure between
+    # them, injected at the fault point there, must leave the old table where it was.
+    path = write_pairs_table(ROWS, tmp_path / "saved")
+    monkeypatch.setenv("SWEEP_FAULT", "table-swap:1:error")
+    with pytest.raises(OSError, match="fault injected at table-swap"):
+        write_pairs_table(ROWS[:1], path)
+    assert read_pairs_rows(path) == ROWS
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["saved"], "no temporary folder is left behind"
+    monkeypatch.delenv("SWEEP_FAULT")
+    write_pairs_table(ROWS[:1], path)
+    assert read_pairs_rows(path) == ROWS[:1]

@@ -276,3 +276,63 @@ def test_a_confirm_study_points_its_warning_at_the_search_study() -> None:
     assert regime_warning(default) is None and note is not None and note.startswith("Fidelity: regime ")
     assert "XQuAD-R dev, default encoder" in note and note.endswith("--study-name s --storage sqlite:///sweep.db --regime full "
                                                                      "--device cuda")
+
+
+def _search_study() -> optuna.Study:
+    """A single-seed search whose knee, max-xling and max-same-lang trials are three different non-anchor alphas."""
+    study = optuna.create_study(directions=["maximize", "maximize"])
+    rows = [(0.0, 0.600, 0.580, True), (0.1, 0.620, 0.590, False), (0.3, 0.675, 0.565, False), (0.5, 0.640, 0.520, True),
+            (0.7, 0.720, 0.500, False), (0.85, 0.700, 0.470, False), (1.0, 0.710, 0.400, True)]
+    for alpha, same_lang, xling, anchor in rows:
+        study.add_trial(create_trial(params={"mono_ratio": alpha}, distributions={"mono_ratio": FloatDistribution(0, 1)},
+                                     values=[same_lang, xling], user_attrs={"anchor": True} if anchor else {}))
+    return study
+
+
+@pytest.mark.parametrize(("rule", "min_xling"), [("max-xling", None), ("max-same-lang", None), ("knee", 0.57)])
+def test_confirm_points_follow_the_export_rule(rule: str, min_xling: float | None) -> None:
+    from sweep._config import SweepConfig
+    from sweep.answer import choose_trial, confirm_points, finite_complete, smoothed_answer
+
+    study = _search_study()
+    cfg = SweepConfig(device="cpu", study_name="s")
+    exported, _ = choose_trial(finite_complete(study), rule, min_xling)  # what sweep.export --rule picks
+    knee, _ = choose_trial(finite_complete(study), "knee")
+    assert exported.params != knee.params, "the case must tell the rules apart"
+    points = confirm_points(study, cfg, 1, rule=rule, min_xling=min_xling)
+    chosen = [p for p in points if rule in p.kinds]
+    assert [p.params for p in chosen] == [exported.params] and chosen[0].source_trials == [exported.number]
+    # --top 1: the front point nearest the rule's choice is the choice itself.
+    assert [p.params for p in points if "pareto" in p.kinds] == [exported.params]
+    if rule != "knee":
+        assert not [p for p in points if "knee" in p.kinds or p.params == knee.params]
+    # The smoothed answer it confirms is the one sweep.export --rule ... --answer smoothed writes.
+    smooth, _, _ = smoothed_answer(study, None, same_settings=False, rule=rule, min_xling=min_xling, bounds=(0.0, 1.0))
+    assert smooth is not None
+    assert [p.params["mono_ratio"] for p in points if "smoothed" in p.kinds] == [round(smooth.mono_ratio, 4)]
+
+
+def test_confirm_with_a_rule_confirms_what_export_exports(tiny_args: list[str], tmp_path: Path,
+                                                          search_copy: tuple[str, str], run_main: CliCall) -> None:
+    url, name = search_copy
+    out = tmp_path / "best.yaml"
+    rule = ["--rule", "max-same-lang"]
+    searched = run_main("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out), "--source", "search",
+                                         "--answer", "trial", *rule])
+    assert searched.returncode == 0, searched.stderr
+    alpha = yaml.safe_load(out.read_text())["mono_ratio"]
+    done = run_main("sweep.confirm", _confirm_args(url, name, tiny_args, "--repeats", "2", "--top", "1", *rule), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    _, complete = _points_done(url, name)
+    assert [t.params["mono_ratio"] for t in complete if "max-same-lang" in t.user_attrs["kinds"]] == [alpha]
+    assert [t.params["mono_ratio"] for t in complete if "pareto" in t.user_attrs["kinds"]] == [alpha]
+    exported = run_main("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out), "--answer", "trial", *rule])
+    assert exported.returncode == 0, exported.stderr
+    conf = yaml.safe_load(out.read_text())["confirmation"]
+    assert conf["search_knee_alpha"] == alpha and ("HOLDS" in conf["verdict"] or "OVERTURNED" in conf["verdict"])
+    assert "max-same-lang" in conf["verdict"]
+    # Another rule is another set of points: refused like any other change of the points.
+    other = run_main("sweep.confirm", _confirm_args(url, name, tiny_args, "--repeats", "2", "--top", "1"), cwd=tmp_path)
+    assert other.returncode == 2, other.stderr
+    lines = other.stderr.strip().splitlines()
+    assert len(lines) == 1 and "fixed_points" in lines[0] and "--rule" in lines[0], other.stderr

@@ -106,11 +106,13 @@ def test_a_failing_point_is_queued_again_then_given_up() -> None:
     dist = {"mono_ratio": FloatDistribution(0, 1)}
     study.add_trial(create_trial(params={"mono_ratio": 1.0}, distributions=dist, values=[0.5, 0.5], user_attrs={"point": 1}))
 
-    def fail_next(reason: str | None) -> None:
+    def fail_next(reason: str | None, interrupted: bool = False) -> None:
         trial = study.ask()  # takes the queued point, as a worker does
         assert trial.user_attrs["point"] == 0 and trial.suggest_float("mono_ratio", 0, 1) == 0.0
         if reason:
             trial.set_user_attr("fail_reason", reason)
+        if interrupted:  # as the worker loop marks a trial Ctrl-C or SIGTERM stopped
+            study._storage.set_trial_system_attr(trial._trial_id, "interrupted", True)
         study.tell(trial, state=TrialState.FAIL)
 
     def requeue() -> tuple[list[float], list[int]]:
@@ -121,6 +123,9 @@ def test_a_failing_point_is_queued_again_then_given_up() -> None:
     assert requeue() == ([], [0])  # never run: queued
     fail_next(None)  # a dead worker's trial (no reason): not counted against the point
     assert requeue() == ([], [0])
+    for _ in range(MAX_TRIES_PER_POINT):
+        fail_next("interrupted (Ctrl-C or SIGTERM)", interrupted=True)  # nor is an interrupted try
+        assert requeue() == ([], [0])
     for _ in range(MAX_TRIES_PER_POINT - 1):
         fail_next("loss became nan")
         assert requeue() == ([], [0])
