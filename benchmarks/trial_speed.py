@@ -120,6 +120,8 @@ def trial_flops(ws: Workspace, config: TrialConfig, alpha: float, seed: int) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--regime", default="lite")
+    parser.add_argument("--candidate", help="a candidate of benchmarks/fidelity.py (a regime with overrides) instead of "
+                        "--regime; rows are named after it (issue 33's regime table)")
     parser.add_argument("--loops", default="padded,packed")
     parser.add_argument("--alpha", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=0)
@@ -139,8 +141,15 @@ def main(argv: list[str] | None = None) -> int:
           f"load {os.getloadavg()[0]:.2f}", flush=True)
     pool = WorkspacePool(progress=False)
     loops = args.loops.split(",")
-    configs = {loop: TrialConfig(device=args.device, regime=args.regime, loop=loop, eval_split="dev",
-                                 **({"steps": args.steps} if args.steps else {})) for loop in loops}
+    settings = {"regime": args.regime}
+    if args.candidate:
+        sys.path.insert(0, str(REPO / "benchmarks"))
+        from fidelity import CANDIDATES
+
+        settings = dict(CANDIDATES[args.candidate])
+        args.regime = args.candidate
+    configs = {loop: TrialConfig(device=args.device, eval_split="dev",
+                                 **{**settings, "loop": loop, **({"steps": args.steps} if args.steps else {})}) for loop in loops}
     flops = {loop: trial_flops(pool(cfg), cfg, args.alpha, args.seed) for loop, cfg in configs.items()}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
