@@ -7,7 +7,7 @@ import sys
 
 import storage
 from sweep._cli import main_guard, setup_logging
-from sweep._config import DEFAULT_STUDY_NAME, config_from_record
+from sweep._config import DEFAULT_STUDY_NAME, check_study_name, config_from_record
 from sweep.study import artifact_store_for
 
 __all__ = ["main", "make_app"]
@@ -37,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8080)
     args = parser.parse_args(argv)
     setup_logging()
+    check_study_name(args.study_name)
     storage.check_storage_url(args.storage)
     storage.check_database_exists(args.storage)  # reading only: a mistyped path must not create a file
     from optuna_dashboard import run_server

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import storage
 from sweep._cli import main_guard, setup_logging
-from sweep._config import DEFAULT_STUDY_NAME, config_from_record
+from sweep._config import DEFAULT_STUDY_NAME, check_study_name, config_from_record
 from sweep.answer import DEFAULT_ANSWER, confirm_progress, export_best_ratio, load_confirm_study, regime_fidelity_sentence
 
 __all__ = ["main"]
@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
                              f"or trial (the knee among the trials); the file carries both (default {DEFAULT_ANSWER})")
     args = parser.parse_args(argv)
     setup_logging()
+    check_study_name(args.study_name)
     storage.check_storage_url(args.storage)
     storage.check_database_exists(args.storage)  # reading only: a mistyped path must not create a file
     best = export_best_ratio(args.study_name, args.storage, args.out, args.rule, args.min_xling, args.min_same_lang,

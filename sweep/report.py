@@ -12,7 +12,7 @@ import yaml
 import storage
 from objectives.errors import ConfigError
 from sweep._cli import main_guard, setup_logging
-from sweep._config import DEFAULT_STUDY_NAME, SweepConfig, config_from_record
+from sweep._config import DEFAULT_STUDY_NAME, SweepConfig, check_study_name, config_from_record
 
 __all__ = ["main", "reproduce_command"]
 
@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-command", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     setup_logging()
+    check_study_name(args.study_name)
     storage.check_storage_url(args.storage)
     storage.check_database_exists(args.storage)  # reading only: a mistyped path must not create a file
     engine = storage.make_engine(args.storage)
