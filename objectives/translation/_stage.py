@@ -90,7 +90,8 @@ def translate_table(
     A (qid, target) row already in the input is kept, not translated again.
 
     Raises:
-        ConfigError: bad language lists or settings; a code the model does not know (named with its list).
+        ConfigError: bad language lists or settings; a code the model does not know (named with its list); an
+            output (``out``, its sidecar) or cache folder that cannot be written (checked before the model loads).
         DataError: the table's problems (as ``--data``), a repeated (qid, lang), no row in the source language.
         ModelError: the model is missing or not a translation model.
     """
