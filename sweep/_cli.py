@@ -8,11 +8,13 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 
-from objectives.errors import SweepError, TrialsFailedError
+from objectives.errors import ConfigError, SweepError, TrialsFailedError
+from objectives.outputs import OutputKind, output_path_problem
 
-__all__ = ["Terminated", "main_guard", "setup_logging"]
+__all__ = ["Terminated", "check_output_path", "main_guard", "setup_logging"]
 
 _QUIET_LIBRARIES = {"TRANSFORMERS_VERBOSITY": "error", "HF_HUB_DISABLE_PROGRESS_BARS": "1",
                     "HF_DATASETS_DISABLE_PROGRESS_BARS": "1"}
@@ -43,6 +45,20 @@ class Terminated(KeyboardInterrupt):
 
 def _terminate(signum: int, frame: FrameType | None) -> None:
     raise Terminated()
+
+
+def check_output_path(path: str | os.PathLike[str], flag: str, *, kind: OutputKind = "file",
+                      create_parents: bool = False) -> Path:
+    """``path`` (``~`` expanded) once it is sure the command can write it: check outputs before any costly work.
+
+    Raises:
+        ConfigError: one line naming the path, the problem and the fix
+        (:func:`objectives.outputs.output_path_problem`).
+    """
+    problem = output_path_problem(path, flag, kind=kind, create_parents=create_parents)
+    if problem is not None:
+        raise ConfigError(problem)
+    return Path(path).expanduser()
 
 
 def main_guard(main: Callable[[list[str] | None], int]) -> Callable[[list[str] | None], int]:

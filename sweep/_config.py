@@ -14,10 +14,43 @@ from objectives.regimes import LEGACY_LOOP, REGIMES, SETTING_KEYS
 from objectives.retrieval import objective_names
 from objectives.trial import TrialConfig
 
-__all__ = ["DEFAULT_STUDY_NAME", "LEGACY_REGIME", "SEARCHABLE", "FixedPoint", "ParamRange", "SweepConfig", "config_from_record",
-           "load_config", "with_legacy_defaults"]
+__all__ = ["DEFAULT_STUDY_NAME", "LEGACY_REGIME", "SEARCHABLE", "FixedPoint", "ParamRange", "SweepConfig", "check_study_name",
+           "config_from_record", "load_config", "parse_yaml_flag", "study_name_problem", "with_legacy_defaults"]
 
 DEFAULT_STUDY_NAME = "xling-default"
+
+
+def study_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a study, or None.
+
+    The name is a folder under the artifacts folder and the reports folder
+    (``<artifacts>/<study>/``, ``reports/<study>/``), so it must be one folder name:
+    ``../x`` would write outside them, ``""`` and ``.`` into them, ``a/b`` one level down.
+    """
+    if not name.strip():
+        why = "is empty"
+    elif name in (".", ".."):
+        why = "names a folder's self or parent"
+    elif "/" in name or "\\" in name:
+        why = "contains a path separator"
+    elif "\0" in name:
+        why = "contains a NUL character"
+    else:
+        return None
+    return (f"study name {name!r} {why}: a study name must be one folder name (its folder goes under the artifacts and "
+            "reports folders); choose another --study-name, e.g. xling-default or my-study-2")
+
+
+def check_study_name(name: str) -> str:
+    """``name`` if it can name a study (see :func:`study_name_problem`).
+
+    Raises:
+        ConfigError: the name is empty, ``.``/``..`` or holds a path separator.
+    """
+    if (problem := study_name_problem(name)) is not None:
+        raise ConfigError(problem)
+    return name
+
 
 # Parameters a search space may name, with the bounds that make sense for each.
 SEARCHABLE: dict[str, tuple[float, float, type]] = {
@@ -99,6 +132,13 @@ class SweepConfig(TrialConfig):
         if isinstance(data, dict) and "split_seed" not in data:
             data = {**data, "split_seed": data.get("seed", 0)}
         return data
+
+    @field_validator("study_name")
+    @classmethod
+    def _one_folder_name(cls, name: str) -> str:
+        if (problem := study_name_problem(name)) is not None:
+            raise ValueError(problem)
+        return name
 
     @field_validator("search_space")
     @classmethod
@@ -207,9 +247,7 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
         except OSError as e:
             raise ConfigError(f"cannot read config file {path}: {e.strerror}; check the --config path") from None
         except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            where = f" (line {mark.line + 1})" if mark else ""
-            raise ConfigError(f"config file {path} is not valid YAML{where}: fix its syntax") from None
+            raise ConfigError(f"config file {path} is not valid YAML{_yaml_problem(e)}: fix its syntax") from None
         if loaded is not None and not isinstance(loaded, dict):
             raise ConfigError(f"config file {path} must be a mapping of keys to values, e.g. 'trials: 40'")
         values.update(loaded or {})
@@ -218,3 +256,25 @@ def load_config(path: str | Path | None = None, overrides: dict[str, Any] | None
         return SweepConfig(**values)
     except ValidationError as e:
         raise ConfigError(_format_validation_error(e)) from None
+
+
+def parse_yaml_flag(flag: str, value: str) -> Any:
+    """A flag's YAML value (``--search-space '{mono_ratio: {low: 0, high: 1}}'``) as data.
+
+    Raises:
+        ConfigError: the value is not valid YAML (cut short, unbalanced braces), with where and what.
+    """
+    try:
+        return yaml.safe_load(value)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{flag} is not valid YAML{_yaml_problem(e)}: write a complete mapping, e.g. "
+                          f"{flag} '{{mono_ratio: {{low: 0, high: 1}}}}'") from None
+
+
+def _yaml_problem(e: yaml.YAMLError) -> str:
+    """`` (line L, column C: what the parser expected)`` for a YAML error, as much of it as PyYAML says."""
+    mark = getattr(e, "problem_mark", None)
+    problem = " ".join(str(getattr(e, "problem", None) or "").split())
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    text = ": ".join(part for part in (where, problem) if part)
+    return f" ({text})" if text else ""

@@ -11,10 +11,10 @@ import storage
 from objectives.errors import ConfigError
 from objectives.regimes import REGIMES, unsupported_device
 from sweep._cli import main_guard, setup_logging
-from sweep._config import DEFAULT_STUDY_NAME, config_from_record
+from sweep._config import DEFAULT_STUDY_NAME, check_study_name, config_from_record
 from sweep.answer import add_rule_options, confirm_config, confirm_points, search_record
 from sweep.reporting import print_summary
-from sweep.study import default_threads, run_with_workers
+from sweep.study import check_artifacts_dir, default_threads, run_with_workers
 
 __all__ = ["build_parser", "main"]
 
@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     setup_logging(args.verbose)
+    check_study_name(args.study_name)
     if args.repeats < 2:
         raise ConfigError(f"--repeats must be at least 2 (one seed measures no spread), got {args.repeats}")
     if args.regime is not None and args.regime not in REGIMES:
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                          threads=args.threads or default_threads(args.workers), cache_dir=args.cache_dir,
                          artifacts_dir=args.artifacts_dir, model=args.model, data=args.data,
                          min_xling=args.min_xling, min_same_lang=args.min_same_lang)
+    check_artifacts_dir(cfg)
     code, study = run_with_workers("sweep.confirm", cfg, argv, args.worker_id, progress=not args.quiet)
     if not args.quiet:
         print_summary(study, cfg)

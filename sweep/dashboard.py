@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import socket
 import sys
 
 import storage
+from objectives.errors import ConfigError
 from sweep._cli import main_guard, setup_logging
-from sweep._config import DEFAULT_STUDY_NAME, config_from_record
+from sweep._config import DEFAULT_STUDY_NAME, check_study_name, config_from_record
 from sweep.study import artifact_store_for
 
 __all__ = ["main", "make_app"]
@@ -28,6 +31,41 @@ def make_app(storage_url: str, study_name: str = DEFAULT_STUDY_NAME):  # type: i
     return wsgi(storage_url, artifact_store=_artifact_store(storage_url, study_name))
 
 
+def _bind_problem(host: str, port: int, error: OSError) -> str:
+    """One line for an address the server cannot listen on, with the fix."""
+    if isinstance(error, socket.gaierror):
+        return (f"cannot serve on --host {host}: no such host or address ({error.strerror or error}); pass an address of this "
+                "machine, e.g. --host 127.0.0.1 (this machine only) or --host 0.0.0.0 (every network interface)")
+    if error.errno == errno.EADDRINUSE:
+        return (f"cannot serve on {host} port {port}: the port is in use (another dashboard or program listens there); pass "
+                f"another --port, e.g. --port {port + 1 if port < 65535 else 8080}")
+    if error.errno == errno.EADDRNOTAVAIL:
+        return f"cannot serve on --host {host}: it is not an address of this machine; pass one that is, e.g. --host 127.0.0.1"
+    if error.errno == errno.EACCES:
+        return (f"cannot serve on {host} port {port}: permission denied (ports below 1024 need privileges); pass another "
+                "--port, e.g. --port 8080")
+    return f"cannot serve on {host} port {port}: {error.strerror or error}; pass another --host or --port"
+
+
+def _check_address(host: str, port: int) -> None:
+    """Bind what the server will bind, then let it go, so a bad address is one line before anything is written.
+
+    optuna-dashboard serves with wsgiref, which binds (host, port) over IPv6 when the host
+    holds a colon, else IPv4, with SO_REUSEADDR; so does this check. A port taken between
+    the check and the start is caught around the server too.
+
+    Raises:
+        ConfigError: the host does not resolve or is not this machine's, or the port is taken or forbidden.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as e:
+            raise ConfigError(_bind_problem(host, port, e)) from None
+
+
 @main_guard
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sweep.dashboard", description="Browse the study in optuna-dashboard.")
@@ -37,12 +75,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8080)
     args = parser.parse_args(argv)
     setup_logging()
+    if not 1 <= args.port <= 65535:
+        raise ConfigError(f"--port {args.port} is not a port: pass one from 1 to 65535, e.g. --port 8080")
+    check_study_name(args.study_name)
     storage.check_storage_url(args.storage)
     storage.check_database_exists(args.storage)  # reading only: a mistyped path must not create a file
+    _check_address(args.host, args.port)  # before the artifact store writes its folder and the schema
     from optuna_dashboard import run_server
 
+    store = _artifact_store(args.storage, args.study_name)
     print(f"optuna-dashboard on http://{args.host}:{args.port}/ for {storage.mask_url(args.storage)} (Ctrl-C to stop)", flush=True)
-    run_server(args.storage, host=args.host, port=args.port, artifact_store=_artifact_store(args.storage, args.study_name))
+    try:
+        run_server(args.storage, host=args.host, port=args.port, artifact_store=store)
+    except OSError as e:  # taken since the check
+        raise ConfigError(_bind_problem(args.host, args.port, e)) from None
     return 0
 
 

@@ -12,9 +12,10 @@ from pydantic import ValidationError
 from objectives.data import load_data
 from objectives.encoder import load_encoder
 from objectives.errors import ConfigError
+from objectives.outputs import write_text_atomic
 from objectives.retrieval import EvalResult
 from objectives.trial import DEFAULT_MODEL, TrialConfig, evaluate_model
-from sweep._cli import main_guard, setup_logging
+from sweep._cli import check_output_path, main_guard, setup_logging
 
 __all__ = ["main", "format_table"]
 
@@ -65,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging()
     if args.k < 1:
         raise ConfigError(f"k must be at least 1, got {args.k}: pass --k 1 or more")
+    if args.json is not None:
+        check_output_path(args.json, "--json")  # before the model runs, not after
     # The trials' own config supplies every default (prefixes, max length, candidate text), so
     # these numbers are the study's zero-shot baseline.
     given = {"query_prefix": args.query_prefix, "passage_prefix": args.passage_prefix, "max_length": args.max_length,
@@ -82,11 +85,11 @@ def main(argv: list[str] | None = None) -> int:
                       progress=not args.quiet, timings=timings)
     print(format_table(result))
     print(f"encode {timings['encode']:.1f} s, metrics {timings['metrics']:.1f} s")
-    if args.json:
+    if args.json is not None:
         settings = {"query_prefix": query_prefix, "passage_prefix": passage_prefix, "max_length": encoder.max_length,
                     "candidate_text": config.candidate_text}
-        args.json.write_text(json.dumps({**result.to_dict(), "model": args.model, "split": args.split,
-                                         "settings": settings, "timings": timings}, indent=1))
+        write_text_atomic(args.json, json.dumps({**result.to_dict(), "model": args.model, "split": args.split,
+                                                 "settings": settings, "timings": timings}, indent=1))
     return 0
 
 

@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 import storage
-from sweep._cli import main_guard, setup_logging
-from sweep._config import DEFAULT_STUDY_NAME, config_from_record
+from sweep._cli import check_output_path, main_guard, setup_logging
+from sweep._config import DEFAULT_STUDY_NAME, check_study_name, config_from_record
 from sweep.answer import (
     DEFAULT_ANSWER,
     add_rule_options,
@@ -36,8 +36,10 @@ def main(argv: list[str] | None = None) -> int:
                              f"or trial (the knee among the trials); the file carries both (default {DEFAULT_ANSWER})")
     args = parser.parse_args(argv)
     setup_logging()
+    check_study_name(args.study_name)
     storage.check_storage_url(args.storage)
     storage.check_database_exists(args.storage)  # reading only: a mistyped path must not create a file
+    check_output_path(args.out, "--out", create_parents=True)
     best = export_best_ratio(args.study_name, args.storage, args.out, args.rule, args.min_xling, args.min_same_lang,
                              source=args.source, answer=args.answer)
     names = best.metric_names or ["objective 1", "objective 2"]

@@ -11,8 +11,8 @@ import yaml
 
 import storage
 from objectives.errors import ConfigError
-from sweep._cli import main_guard, setup_logging
-from sweep._config import DEFAULT_STUDY_NAME, SweepConfig, config_from_record
+from sweep._cli import check_output_path, main_guard, setup_logging
+from sweep._config import DEFAULT_STUDY_NAME, SweepConfig, check_study_name, config_from_record
 
 __all__ = ["main", "reproduce_command"]
 
@@ -61,8 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-command", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     setup_logging()
+    check_study_name(args.study_name)
     storage.check_storage_url(args.storage)
     storage.check_database_exists(args.storage)  # reading only: a mistyped path must not create a file
+    # Before the schema, the test-split evaluation and the plots: a folder that cannot take them fails at the end otherwise.
+    check_output_path(args.out / args.study_name, "--out", kind="folder", create_parents=True)
     engine = storage.make_engine(args.storage)
     storage.ensure_schema(engine)
     record = storage.get_study_record(engine, args.study_name)

@@ -6,13 +6,11 @@ import argparse
 import sys
 from typing import Any
 
-import yaml
-
 from objectives.regimes import REGIMES
 from sweep._cli import main_guard, setup_logging
-from sweep._config import DEFAULT_STUDY_NAME, load_config
+from sweep._config import DEFAULT_STUDY_NAME, load_config, parse_yaml_flag
 from sweep.reporting import print_summary
-from sweep.study import default_threads, run_with_workers
+from sweep.study import check_artifacts_dir, default_threads, run_with_workers
 
 __all__ = ["build_parser", "main"]
 
@@ -114,14 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _overrides(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for _flag, (key, kind, _text) in _FLAGS.items():
+    for flag, (key, kind, _text) in _FLAGS.items():
         value = getattr(args, key)
         if value is None:
             continue
         if kind == "list":
             value = [x.strip() for x in value.split(",") if x.strip()]
         elif kind == "yaml":
-            value = yaml.safe_load(value)
+            value = parse_yaml_flag(flag, value)
 
         out[key] = value
     return out
@@ -141,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print_estimate(cfg)
         return 0
+    check_artifacts_dir(cfg)  # found by the first trial's save otherwise, after its training
     code, study = run_with_workers("sweep.run", cfg, argv, args.worker_id, progress=not args.quiet)
     if not args.quiet:
         print_summary(study, cfg)

@@ -100,3 +100,26 @@ def _sample_texts(root: Path) -> list[str]:
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, xquad_path: Path) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("tiny-bert"), _sample_texts(xquad_path))
+
+
+@pytest.fixture
+def read_only_dir(tmp_path: Path) -> Iterator[Path]:
+    """A folder in which no file can be created: mode 0o555, or, where that binds no one (root), sysfs.
+
+    Root ignores permission bits, so the tests' own user decides which one it gets; sysfs
+    refuses a regular file even to root. Either way the command under test meets a real
+    refusal from the kernel, not a mocked one.
+    """
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    probe = folder / "probe"
+    try:
+        probe.touch()
+    except OSError:
+        yield folder
+    else:
+        probe.unlink()
+        yield Path("/sys/kernel")
+    finally:
+        folder.chmod(0o755)

@@ -18,8 +18,10 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("sweep", "objectives", "storage")
-#: The dependency-free base every package may use: cache folder, errors, fault hooks, file lock, lazy re-exports.
-BASE = ("objectives.cache", "objectives.errors", "objectives.faults", "objectives.filelock", "objectives.lazy")
+#: The dependency-free base every package may use: cache folder, errors, fault hooks, file lock, lazy re-exports,
+#: output-path checks.
+BASE = ("objectives.cache", "objectives.errors", "objectives.faults", "objectives.filelock", "objectives.lazy",
+        "objectives.outputs")
 
 
 def _module_name(path: Path) -> str:

@@ -11,13 +11,14 @@ from objectives.data._fetch import (
 )
 from objectives.data._lareqa import LareqaData, available_languages, load_lareqa
 from objectives.data._load import load_data
-from objectives.data._pairs import is_pairs_source, load_pairs
+from objectives.data._pairs import PAIRS_SUFFIXES, is_pairs_source, load_pairs
 from objectives.data._rows import PAIRS_COLUMNS, read_pairs_rows, write_pairs_table
 from objectives.data._split import SPLITS, assign_splits, check_splits, split_qids
 
 __all__ = [
     "DEFAULT_DATA_URL",
     "PAIRS_COLUMNS",
+    "PAIRS_SUFFIXES",
     "PINNED_COMMIT",
     "SPLITS",
     "XQUAD_R_LANGUAGES",

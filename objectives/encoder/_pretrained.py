@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from objectives.errors import ModelError
 
 if TYPE_CHECKING:
-    from transformers import PreTrainedModel, PreTrainedTokenizerBase
+    from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
 
 __all__ = ["DEFAULT_MODEL_KWARGS", "load_pretrained"]
 
@@ -55,6 +55,26 @@ def _check_local_dir(name: str) -> None:
         )
 
 
+def _check_encoder(name: str, config: PretrainedConfig) -> None:
+    """Refuse a checkpoint whose AutoModel is not an encoder, before its weights load.
+
+    An encoder-decoder (a translation model such as M2M100 or T5) cannot run on a text
+    alone (its forward pass wants decoder inputs) and a model configured as a decoder
+    embeds under a causal mask; either would fail or mislead well after the data loaded.
+    """
+    if getattr(config, "is_encoder_decoder", False):
+        kind = "encoder-decoder"
+    elif getattr(config, "is_decoder", False):
+        kind = "decoder"
+    else:
+        return
+    raise ModelError(
+        f"model {name!r} is a {config.model_type} model ({kind}), not an encoder: --model takes a BERT/XLM-R-like encoder "
+        "that AutoModel loads to a model returning hidden states for a text (e.g. multilingual-e5-small, "
+        "bert-base-multilingual-cased, xlm-roberta-base)"
+    )
+
+
 def _drop_random_pooler(model: PreTrainedModel, missing: list[str]) -> None:
     """Remove a pooler the checkpoint did not have, and warn about any other missing weight.
 
@@ -90,10 +110,11 @@ def load_pretrained(
     Raises:
         objectives.errors.ModelError: Nothing loadable at ``path``, or no tokenizer there.
     """
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
 
     _check_local_dir(path)
     try:
+        _check_encoder(name, AutoConfig.from_pretrained(path, local_files_only=True))
         model, info = AutoModel.from_pretrained(
             path, local_files_only=True, output_loading_info=True, **model_kwargs
         )

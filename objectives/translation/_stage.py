@@ -1,9 +1,11 @@
 """The translate stage: a source-language pairs table in, a parallel pairs table out.
 
-Every check that can refuse the input runs before the model loads and before anything
-is written; then each distinct text is translated once per target language, in
-length-sorted batches, through the on-disk cache (committed after every batch, so a
-killed run resumes); the table is written atomically, its provenance beside it first.
+Every check that can refuse the input (the outputs and the cache folder included) runs
+before the model loads and before anything is written; then each distinct text is
+translated once per target language (names that share a model code, ``es_mx=es,es``,
+share its translations), in length-sorted batches, through the on-disk cache (committed
+after every batch, so a killed run resumes); the table is written atomically, its
+provenance beside it first.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from objectives.cache import user_cache_dir
-from objectives.data import PAIRS_COLUMNS, read_pairs_rows, write_pairs_table
+from objectives.data import PAIRS_COLUMNS, PAIRS_SUFFIXES, read_pairs_rows, write_pairs_table
 from objectives.errors import ConfigError, DataError
 from objectives.faults import fault_point
+from objectives.outputs import output_path_problem
 from objectives.translation._cache import TranslationCache, cache_key
 from objectives.translation._engine import DEFAULT_MT_MODEL, Engine, load_engine
 from objectives.translation._languages import Language, parse_languages
-from objectives.translation._provenance import Provenance, rows_digest, write_provenance
+from objectives.translation._provenance import Provenance, rows_digest, sidecar_path, write_provenance
 from objectives.translation._settings import DecodeSettings
 
 __all__ = ["CACHE_FILE", "TranslateReport", "split_sentences", "translate_table"]
@@ -87,7 +90,8 @@ def translate_table(
     A (qid, target) row already in the input is kept, not translated again.
 
     Raises:
-        ConfigError: bad language lists or settings; a code the model does not know (named with its list).
+        ConfigError: bad language lists or settings; a code the model does not know (named with its list); an
+            output (``out``, its sidecar) or cache folder that cannot be written (checked before the model loads).
         DataError: the table's problems (as ``--data``), a repeated (qid, lang), no row in the source language.
         ModelError: the model is missing or not a translation model.
     """
@@ -100,11 +104,17 @@ def translate_table(
     if src_raw[0].name in {t.name for t in tgt_raw}:
         raise ConfigError(f"--target-langs includes the source language {src_raw[0].name}: leave it out")
     out_path = Path(out).expanduser()
-    if not out_path.parent.is_dir():
-        raise DataError(f"cannot write {out_path}: folder {out_path.parent} does not exist; create it or choose another --out")
     if out_path.is_dir() and any(out_path.iterdir()) and not (out_path / "state.json").is_file():
         raise DataError(f"--out {out_path} is a folder that is not a saved table: name a new file (.jsonl, .csv, .parquet) "
                         "or folder")
+    cache_folder = user_cache_dir(cache_dir)
+    # Every output is tried now: a folder that cannot take them would otherwise fail after the whole translation.
+    problems = (output_path_problem(out_path, "--out", kind="file" if out_path.suffix.lower() in PAIRS_SUFFIXES else "any"),
+                output_path_problem(sidecar_path(out_path), "--out"),
+                output_path_problem(cache_folder, "--cache-dir", kind="folder", create_parents=True),
+                output_path_problem(cache_folder / CACHE_FILE, "--cache-dir", create_parents=True))
+    if (problem := next((p for p in problems if p is not None), None)) is not None:
+        raise ConfigError(problem)
 
     rows = read_pairs_rows(source)
     present = sorted({r["lang"] for r in rows})
@@ -122,7 +132,7 @@ def translate_table(
     todo = {t.name: [r for r in source_rows if (r["qid"], t.name) not in have] for t in targets}
     kept = sum(len(source_rows) - len(todo[t.name]) for t in targets)
 
-    cache = TranslationCache(user_cache_dir(cache_dir) / CACHE_FILE)
+    cache = TranslationCache(cache_folder / CACHE_FILE)
     try:
         done, from_cache, new, busy = _translate_all(engine, cache, src, targets, todo, translate_context,
                                                      settings.batch_for(engine.family), progress)
@@ -132,7 +142,7 @@ def translate_table(
     added: list[dict[str, str]] = []
     dropped = 0
     for t in targets:
-        table = done[t.code]
+        table = done[t.code or ""]
         for r in todo[t.name]:
             question, answer = table[r["question"]], table[r["answer"]]
             if not question or not answer:
@@ -180,42 +190,49 @@ def _translate_all(
     engine: Engine, cache: TranslationCache, src: Language, targets: list[Language], todo: dict[str, list[dict[str, str]]],
     translate_context: bool, batch_size: int, progress: bool,
 ) -> tuple[dict[str, dict[str, str]], int, int, float]:
-    """Every needed text translated into every target (code -> text -> translation); counts from cache and new; seconds."""
+    """Every needed text translated into every target code (code -> text -> translation); counts from cache and new; seconds.
+
+    Table names that share an engine code (``es_mx=es,es``) share its translations: each
+    text is looked up and translated once per code, and every such name reads the same table.
+    """
     from tqdm.auto import tqdm
 
     settings = engine.cache_settings()
-    plans: list[tuple[Language, list[str], dict[str, str]]] = []
+    by_code: dict[str, list[Language]] = {}
+    for t in targets:
+        by_code.setdefault(t.code or "", []).append(t)
+    plans: list[tuple[str, str, list[str], dict[str, str]]] = []
     done: dict[str, dict[str, str]] = {}
     from_cache = 0
-    for t in targets:
+    for code, named in by_code.items():
         texts: dict[str, None] = {}
-        for r in todo[t.name]:
+        for r in (r for t in named for r in todo[t.name]):
             texts[r["question"]] = None
             texts[r["answer"]] = None
             if translate_context and r["context"]:
                 texts.update(dict.fromkeys(split_sentences(r["context"])))
-        keys = {text: cache_key(engine.fingerprint, src.code or "", t.code or "", settings, text) for text in texts}
+        keys = {text: cache_key(engine.fingerprint, src.code or "", code, settings, text) for text in texts}
         found = cache.get_many(list(keys.values()))
-        done[t.code or ""] = {text: found[k] for text, k in keys.items() if k in found}
-        from_cache += len(done[t.code or ""])
+        done[code] = {text: found[k] for text, k in keys.items() if k in found}
+        from_cache += len(done[code])
         # Longest first: similar lengths pad little, and a batch too large for memory fails at once.
         missing = sorted((text for text, k in keys.items() if k not in found), key=lambda s: (-len(s), s))
-        plans.append((t, missing, keys))
-    total = sum(len(m) for _, m, _ in plans)
+        plans.append(("/".join(t.name for t in named), code, missing, keys))
+    total = sum(len(m) for _, _, m, _ in plans)
     new = 0
     busy = 0.0
     with tqdm(total=total, unit="text", disable=not progress or total == 0, dynamic_ncols=True) as bar:
-        for t, missing, keys in plans:
-            bar.set_description(f"{src.name}->{t.name}")
+        for names, code, missing, keys in plans:
+            bar.set_description(f"{src.name}->{names}")
             for start in range(0, len(missing), batch_size):
                 batch = missing[start:start + batch_size]
                 tick = time.perf_counter()
-                translated = engine.translate(batch, src.code or "", t.code or "")
+                translated = engine.translate(batch, src.code or "", code)
                 busy += time.perf_counter() - tick
                 if len(translated) != len(batch):
                     raise RuntimeError(f"{engine.family} returned {len(translated)} translations for {len(batch)} texts")
                 cache.put_many((keys[text], out) for text, out in zip(batch, translated))
-                done[t.code or ""].update(zip(batch, translated))
+                done[code].update(zip(batch, translated))
                 new += len(batch)
                 bar.update(len(batch))
                 fault_point("translate-batch")

@@ -16,6 +16,7 @@ from optuna.trial import FrozenTrial
 
 import storage
 from objectives.errors import ConfigError, StorageError
+from objectives.outputs import write_text_atomic
 from sweep._best_ratio import Answer, BestRatio, Confirmation, ConfirmedPointOut, SmoothedOut, TrialAnswer, TrialPoint
 from sweep._config import config_from_record, with_legacy_defaults
 from sweep._provenance import package_versions
@@ -135,7 +136,5 @@ def export_best_ratio(
         exported_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(yaml.safe_dump(best.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8")
-    tmp.replace(out)
+    write_text_atomic(out, yaml.safe_dump(best.model_dump(mode="json"), sort_keys=False, allow_unicode=True))
     return best

@@ -9,7 +9,15 @@ transformers, only when called, so the light commands (export, report, dashboard
 import this package. It may use :mod:`sweep.answer`, never :mod:`sweep.reporting`.
 """
 
-from sweep.study._artifacts import WEIGHTS_FILE, artifact_store_for, artifacts_dir, prune_weights, save_weights, weights_path
+from sweep.study._artifacts import (
+    WEIGHTS_FILE,
+    artifact_store_for,
+    artifacts_dir,
+    check_artifacts_dir,
+    prune_weights,
+    save_weights,
+    weights_path,
+)
 from sweep.study._estimate import estimate, print_estimate
 from sweep.study._grid_sampler import CoarseToFineGridSampler, coarse_to_fine
 from sweep.study._heartbeat import Heartbeat
@@ -34,6 +42,7 @@ __all__ = [
     "WEIGHTS_FILE",
     "artifact_store_for",
     "artifacts_dir",
+    "check_artifacts_dir",
     "coarse_to_fine",
     "default_threads",
     "enqueue_point",

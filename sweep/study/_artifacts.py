@@ -12,10 +12,12 @@ from optuna.artifacts import FileSystemArtifactStore
 from optuna.trial import TrialState
 
 import storage
+from sweep._cli import check_output_path
 from sweep._config import SweepConfig
 from sweep.answer import finite_complete, pareto_front
 
-__all__ = ["WEIGHTS_FILE", "artifact_store_for", "artifacts_dir", "prune_weights", "save_weights", "weights_path"]
+__all__ = ["WEIGHTS_FILE", "artifact_store_for", "artifacts_dir", "check_artifacts_dir", "prune_weights", "save_weights",
+           "weights_path"]
 
 #: Each trial's trained layers, in ``<artifacts>/trial-<n>/``.
 WEIGHTS_FILE = "top_layers.safetensors"
@@ -28,6 +30,20 @@ def artifacts_dir(cfg: SweepConfig) -> Path:
     db = storage.make_engine(cfg.storage).url.database if cfg.storage.startswith("sqlite") else None
     base = Path(db).resolve().parent if db and db != ":memory:" else Path.cwd()
     return base / "sweep-artifacts" / cfg.study_name
+
+
+def check_artifacts_dir(cfg: SweepConfig) -> Path:
+    """The study's artifacts folder, once it is sure trial weights can be written there (it is created later, by a trial).
+
+    Checked before any set-up: found by the first trial's save, it cost a trained trial
+    and then failed every trial.
+
+    Raises:
+        StorageError: the storage URL is malformed (the default folder is beside a SQLite file).
+        ConfigError: the folder is a file, or cannot be created or written.
+    """
+    storage.check_storage_url(cfg.storage)
+    return check_output_path(artifacts_dir(cfg), "--artifacts-dir", kind="folder", create_parents=True)
 
 
 def weights_path(cfg: SweepConfig, number: int) -> Path:

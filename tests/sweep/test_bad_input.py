@@ -87,6 +87,18 @@ else:
     CASES["cuda index beyond the GPUs"] = (lambda x, t, d: ["--device", f"cuda:{torch.cuda.device_count()}"],
                                            f"torch sees {torch.cuda.device_count()} GPU")
 CASES["unusable cache folder"] = (lambda x, t, d: ["--cache-dir", "/proc/no-cache"], "cache folder /proc/no-cache")
+# A value cut mid-way (a file pasted in part, a shell quote lost) and a value of the wrong type.
+CASES["truncated search space"] = (lambda x, t, d: ["--search-space", "{mono_ratio: {low: 0, hi"],
+                                   "--search-space is not valid YAML (line 1, column 25: expected ',' or '}'")
+CASES["search space of the wrong type"] = (lambda x, t, d: ["--search-space", "{mono_ratio: {low: 0, high: [1]}}"],
+                                           "invalid value for 'search_space.mono_ratio.high'")
+CASES["truncated search space in a config file"] = (
+    lambda x, t, d: ["--config", str(_write(d / "space.yaml", "search_space:\n  mono_ratio: {low: 0, hi"))],
+    "space.yaml is not valid YAML (line 2, column")
+CASES["artifacts folder is a file"] = (lambda x, t, d: ["--artifacts-dir", str(_write(d / "arts", "x"))],
+                                       "arts is a file, not a folder; choose another --artifacts-dir")
+for _name in ("../x", "", ".", "..", "a/b", "a\\b"):
+    CASES[f"study name {_name!r}"] = (lambda x, t, d, n=_name: ["--study-name", n], "invalid value for 'study_name'")
 CASES["device that is no device"] = (lambda x, t, d: ["--device", "cudafoo"], "device 'cudafoo' is not supported")
 
 
@@ -127,3 +139,57 @@ def test_reading_commands_create_no_database(command: list[str], tmp_path: Path,
     assert len(lines) == 1 and lines[0].startswith("error: ") and str(db) in lines[0], done.stderr
     assert not db.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == [], "nothing may be written"
+
+
+@pytest.mark.parametrize("where", ["a file", "in a read-only folder"])
+def test_unusable_artifacts_folder_is_refused_before_any_set_up(where: str, tiny_args: list[str], tmp_path: Path,
+                                                                read_only_dir: Path, run_main: CliCall) -> None:
+    artifacts = _write(tmp_path / "arts", "x") if where == "a file" else read_only_dir / "arts"
+    db, cache = tmp_path / "sweep.db", tmp_path / "cache"
+    before = sorted(p.name for p in tmp_path.iterdir())
+    done = run_main("sweep.run", ["--storage", f"sqlite:///{db}", "--study-name", unique_study_name(), "--trials", "1",
+                                  *tiny_args, "--cache-dir", str(cache), "--artifacts-dir", str(artifacts)], cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: cannot write --artifacts-dir {artifacts}/"), done.stderr
+    # Before the data, the model and the activation cache: nothing stored, nothing cached.
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("name", ["../x", ""])
+@pytest.mark.parametrize("command", ["sweep.export", "sweep.report", "sweep.dashboard", "sweep.confirm"])
+def test_every_command_refuses_a_study_name_that_is_no_folder_name(command: str, name: str, tmp_path: Path,
+                                                                   run_main: CliCall) -> None:
+    # The name becomes a folder under the artifacts and reports folders: "../x" would leave them, "" would be them.
+    done = run_main(command, ["--study-name", name, "--storage", f"sqlite:///{tmp_path / 'sweep.db'}"], cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: study name {name!r} "), done.stderr
+    assert "one folder name" in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def tiny_translator(tmp_path_factory: pytest.TempPathFactory, xquad_path: Path) -> Path:
+    from tests.translation_models import build_tiny_translator, english_rows
+
+    texts = [t for r in english_rows(xquad_path) for t in (r["question"], r["answer"])]
+    return build_tiny_translator(tmp_path_factory.mktemp("tiny-m2m100"), texts)
+
+
+@pytest.mark.parametrize("command", ["sweep.run", "sweep.evaluate"])
+def test_a_model_that_is_no_encoder_is_one_line(command: str, tiny_translator: Path, tiny_args: list[str], xquad_path: Path,
+                                                tmp_path: Path, run_main: CliCall) -> None:
+    db = tmp_path / "sweep.db"
+    if command == "sweep.run":
+        args = ["--storage", f"sqlite:///{db}", "--study-name", unique_study_name(), "--trials", "1", *tiny_args,
+                "--model", str(tiny_translator)]
+    else:
+        args = ["--model", str(tiny_translator), "--data", str(xquad_path), "--languages", "en,de", "--quiet"]
+    done = run_main(command, args, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert "is a m2m_100 model (encoder-decoder)" in lines[0] and "not an encoder" in lines[0], lines[0]
+    assert "BERT/XLM-R-like encoder" in lines[0], lines[0]
+    assert not db.exists()

@@ -5,14 +5,17 @@ from __future__ import annotations
 import io
 import json
 import shlex
+import socket
+import sqlite3
 from pathlib import Path
 
 import optuna
 import pandas as pd
+import pytest
 
 import storage
 from sweep._config import SweepConfig, config_from_record, load_config
-from tests.sweep.conftest import run_cli
+from tests.sweep.conftest import CliCall, run_cli
 
 
 def _wsgi_get(app, path: str) -> tuple[str, bytes]:  # type: ignore[no-untyped-def]
@@ -103,3 +106,61 @@ def test_dashboard_opens_plain_optuna_dashboard_view(made_study: tuple[str, str,
     studies = json.loads(_wsgi_get(app, "/api/studies")[1])["study_summaries"]
     study_id = next(s["study_id"] for s in studies if s["study_name"] == name)
     assert json.loads(_wsgi_get(app, f"/api/studies/{study_id}")[1])["objective_names"] == ["same_lang_p@1", "xling_map"]
+
+
+@pytest.mark.parametrize("where", ["out is a file", "the study's folder is a file", "in a read-only folder"])
+def test_an_unwritable_report_folder_is_refused_before_computing(where: str, made_study: tuple[str, str, Path], tmp_path: Path,
+                                                                  read_only_dir: Path, run_main: CliCall) -> None:
+    url, name, _ = made_study
+    (tmp_path / "file").write_text("not a folder")
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / name).write_text("not a folder")
+    out = {"out is a file": tmp_path / "file", "the study's folder is a file": tmp_path / "reports",
+           "in a read-only folder": read_only_dir / "reports"}[where]
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    done = run_main("sweep.report", ["--study-name", name, "--storage", url, "--out", str(out), "--no-test"])
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: cannot write --out {out / name}: "), done.stderr
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+def _empty_study(tmp_path: Path) -> tuple[str, Path]:
+    db = tmp_path / "sweep.db"
+    optuna.create_study(storage=f"sqlite:///{db}", study_name="s", directions=["maximize", "maximize"])
+    return f"sqlite:///{db}", db
+
+
+def _tables(db: Path) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return sorted(r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    (["--port", "99999"], "--port 99999 is not a port: pass one from 1 to 65535, e.g. --port 8080"),
+    (["--host", "no.such.host.invalid"], "cannot serve on --host no.such.host.invalid: no such host or address"),
+])
+def test_dashboard_bad_port_or_host_is_one_line(flags: list[str], message: str, tmp_path: Path, run_main: CliCall) -> None:
+    url, db = _empty_study(tmp_path)
+    tables = _tables(db)
+    done = run_main("sweep.dashboard", ["--storage", url, "--study-name", "s", *flags])
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {message}"), done.stderr
+    assert done.stdout == "" and _tables(db) == tables and not (tmp_path / "sweep-artifacts").exists()
+
+
+def test_dashboard_on_a_port_in_use_is_one_line(tmp_path: Path, run_main: CliCall) -> None:
+    url, db = _empty_study(tmp_path)
+    tables = _tables(db)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_main("sweep.dashboard", ["--storage", url, "--study-name", "s", "--host", "127.0.0.1", "--port", str(port)])
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"error: cannot serve on 127.0.0.1 port {port}: "), lines[0]
+    assert "in use" in lines[0] and "pass another --port" in lines[0], lines[0]
+    assert done.stdout == "" and _tables(db) == tables and not (tmp_path / "sweep-artifacts").exists()

@@ -188,6 +188,69 @@ def test_bad_input_one_error_line_nothing_written(case: str, source: Path, mt_mo
     assert not out.exists() and not sidecar_path(out).exists() and not (cache / CACHE_FILE).exists()
 
 
+#: Outputs that cannot be written: (--out, --cache-dir) under tmp_path ("RO" is a read-only folder), the message.
+UNWRITABLE = {
+    "out in a missing folder": ("missing/out.jsonl", "cache", r"--out .*missing/out.jsonl: folder .*missing does not exist"),
+    "out in a read-only folder": ("RO/out.jsonl", "cache", r"cannot write --out .*out.jsonl: folder .* is not writable"),
+    "out is an existing folder": ("folder.jsonl", "cache", r"cannot write --out .*folder.jsonl: it is a folder"),
+    "sidecar is an existing folder": ("out.jsonl", "cache", r"cannot write --out .*out.jsonl.translation.json: it is a folder"),
+    "cache dir is a file": ("out.jsonl", "file", r"cannot write --cache-dir .*file: it is a file, not a folder"),
+    "cache dir in a read-only folder": ("out.jsonl", "RO/cache", r"cannot write --cache-dir .*cache: folder .* is not writable"),
+}
+
+
+def _under(name: str, tmp_path: Path, read_only_dir: Path) -> Path:
+    head, _, rest = name.partition("/")
+    base = read_only_dir if head == "RO" else tmp_path / head
+    return base / rest if rest else base
+
+
+@pytest.mark.parametrize("case", list(UNWRITABLE))
+def test_an_unwritable_output_is_refused_before_translating(case: str, source: Path, mt_model: Path, tmp_path: Path,
+                                                            read_only_dir: Path, run_main: CliCall) -> None:
+    out_name, cache_name, pattern = UNWRITABLE[case]
+    out, cache = _under(out_name, tmp_path, read_only_dir), _under(cache_name, tmp_path, read_only_dir)
+    (tmp_path / "folder.jsonl").mkdir()
+    (tmp_path / "file").write_text("not a folder")
+    if case == "sidecar is an existing folder":
+        sidecar_path(out).mkdir()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    done = run_main("sweep.translate", [str(source), "--out", str(out), "--target-langs", "de", "--mt-model", str(mt_model),
+                                        "--cache-dir", str(cache), *FAST])
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert re.search(pattern, lines[0]), lines[0]
+    # Refused before the model translated anything: no cache, no table, no leftovers.
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert not (cache / CACHE_FILE).exists() and not out.is_file()
+
+
+def test_two_table_names_for_one_model_code_each_get_their_rows(source: Path, mt_model: Path, tmp_path: Path,
+                                                                run_main: CliCall) -> None:
+    # es_mx=es and es translate with the same code; the table already holds two es rows (kept, not translated).
+    rows = read_pairs_rows(source)
+    table = write_pairs_table([*rows, *({**r, "lang": "es", "question": f"ya {r['question']}"} for r in rows[:2])],
+                              tmp_path / "en-es.jsonl")
+    args = [str(table), "--target-langs", "es_mx=es,es", "--mt-model", str(mt_model), "--cache-dir", str(tmp_path / "cache"),
+            *FAST]
+    distinct = len({t for r in rows for t in (r["question"], r["answer"])})
+    for run, out in enumerate((tmp_path / "cold.jsonl", tmp_path / "warm.jsonl")):
+        done = run_main("sweep.translate", [*args, "--out", str(out)])
+        assert done.returncode == 0, done.stderr
+        # One code, one translation per text: the second name reads the first one's.
+        assert _counts(done.stdout) == ((distinct, 0) if run else (0, distinct)), done.stdout
+        written = read_pairs_rows(out)
+        assert Counter(r["lang"] for r in written) == {"en": len(rows), "es_mx": len(rows), "es": len(rows)}
+        mx = {r["qid"]: r for r in written if r["lang"] == "es_mx"}
+        es = {r["qid"]: r for r in written if r["lang"] == "es"}
+        assert [es[r["qid"]]["question"] for r in rows[:2]] == [f"ya {r['question']}" for r in rows[:2]], "kept as given"
+        assert all(es[q]["question"] == mx[q]["question"] and es[q]["answer"] == mx[q]["answer"] for q in list(es)[2:])
+        prov = read_provenance(out)
+        assert prov is not None and prov.targets == {"es_mx": "es", "es": "es"} and prov.kept_rows == 2
+    assert read_pairs_rows(tmp_path / "cold.jsonl") == read_pairs_rows(tmp_path / "warm.jsonl")
+
+
 def test_sweep_trains_on_the_translated_table(translated: tuple[Path, Path, str], tiny_model_dir: Path, xquad_path: Path,
                                               sweep_cache: Path, tmp_path: Path, run_main: CliCall) -> None:
     out, _, _ = translated

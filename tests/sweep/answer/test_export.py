@@ -71,6 +71,23 @@ def test_unmet_constraint_and_empty_study_are_one_line(made_study: tuple[str, st
     assert missing.returncode == 2 and "no study named 'nope'" in missing.stderr
 
 
+@pytest.mark.parametrize("where", ["an existing folder", "in a read-only folder", "under a file"])
+def test_an_unwritable_out_is_refused_before_choosing(where: str, made_study: tuple[str, str, Path], tmp_path: Path,
+                                                      read_only_dir: Path, run_main: CliCall) -> None:
+    url, name, _ = made_study
+    out = {"an existing folder": tmp_path / "best.yaml", "in a read-only folder": read_only_dir / "best.yaml",
+           "under a file": tmp_path / "file" / "best.yaml"}[where]
+    (tmp_path / "best.yaml").mkdir()
+    (tmp_path / "file").write_text("not a folder")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    done = run_main("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out)])
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: cannot write --out {out}: "), done.stderr
+    assert done.stdout == ""
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before, "no .tmp file, no folder left behind"
+
+
 def test_load_rejects_foreign_yaml(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("mono_ratio: 2.0\n")
