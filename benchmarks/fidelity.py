@@ -83,6 +83,7 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     # Issue 33: candidates with a stronger same-language signal per CPU-second, all on the packed loop.
     # top1-150 as measured on the padded loop (no dropout, constant 4e-4); lite's recipe at 150 steps;
     # and lite's schedule at 150 steps with dropout off.
+    # The recipe the CPU default `sharp` runs since issue 33 (the record a sharp study names).
     "top1-150-packed": {"regime": "proxy", "steps": 150, "learning_rate": 4e-4, "loop": "packed"},
     "lite-150": {"regime": "lite", "steps": 150},
     "lite-150-nodrop": {"regime": "lite", "steps": 150, "dropout": False},
@@ -318,8 +319,9 @@ def write_record(rows: pd.DataFrame, verdicts: list[dict[str, Any]], cost: dict[
                         "measured_on": f"XQuAD-R dev, default encoder, {', '.join(sorted(set(part.device_name)))}, "
                                        f"{int(part.seed.nunique())} seeds, {str(part.time.max())[:10]}",
                         "rule": RULE})
-    RECORD.write_text(json.dumps({"source": "python benchmarks/fidelity.py table " + " ".join(args.inputs)
-                                  + f" --reference {args.reference} --write-record", "records": records}, indent=1) + "\n")
+    source = ("python benchmarks/fidelity.py table " + " ".join(args.inputs) + f" --reference {args.reference} --write-record"
+              + (f" --costs {args.costs}" if args.costs else ""))
+    RECORD.write_text(json.dumps({"source": source, "records": records}, indent=1) + "\n")
     print(f"\nwrote {RECORD.relative_to(REPO)} ({len(records)} record(s))")
 
 
@@ -330,6 +332,12 @@ def table(args: argparse.Namespace) -> int:
     if args.reference not in set(summary.regime):
         raise SystemExit(f"error: no {args.reference!r} rows in {', '.join(args.inputs)}: run it first (on a GPU)")
     cost = {name: trial_cost(part) for name, part in rows.groupby("regime")}
+    if args.costs:  # idle timings of trial_speed.py beat the fidelity runs' own, which may have shared the machine
+        speed = pd.read_json(args.costs, lines=True)
+        idle = speed[speed.load_before <= IDLE_LOAD]
+        for name, part in idle.groupby("regime"):
+            if name in cost:
+                cost[name] = (float(part.trial_s.median()), True)
     lines = ["| regime | " + " | ".join(f"α = {a:g}" for a in ALPHAS) + " | s/trial | device |",
              "|---|" + "---|" * len(ALPHAS) + "---|---|"]
     for name, part in summary.groupby("regime", sort=False):
@@ -379,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("inputs", nargs="+")
     t.add_argument("--reference", default="full")
     t.add_argument("--write-record", action="store_true", help="write objectives/fidelity/fidelity.json")
+    t.add_argument("--costs", help="trial_speed.py rows: their idle median trial seconds replace the rows' own")
     args = parser.parse_args(argv)
     return run(args) if args.command == "run" else table(args)
 

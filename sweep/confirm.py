@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--study-name", default=DEFAULT_STUDY_NAME, help=f"the search study (default {DEFAULT_STUDY_NAME})")
     parser.add_argument("--storage", default="sqlite:///sweep.db", help="its storage URL (default sqlite:///sweep.db)")
-    parser.add_argument("--regime", default=None, help="lite | proxy | full (default: the search study's own regime and settings)")
+    parser.add_argument("--regime", default=None, help="sharp | lite | proxy | full (default: the search study's own regime and settings)")
     parser.add_argument("--device", default="auto", help="auto (default: cuda when torch sees a GPU), cpu, cuda or cuda:N; with --workers, "
                         "cuda spreads the workers over the visible GPUs, or name them: cuda:0,cuda:1")
     parser.add_argument("--repeats", type=int, default=3, help="training seeds per point (default 3)")

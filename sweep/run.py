@@ -51,7 +51,8 @@ _FLAGS: dict[str, tuple[str, Any, str]] = {
                        "YAML mapping, e.g. '{mono_ratio: {low: 0, high: 1}, learning_rate: {low: 1e-5, high: 1e-4, log: true}}'"),
     "--k": ("k", int, "cut-off of objective 1, same-language P@k (default 1)"),
     "--xling-metric": ("xling_metric", str, "objective 2: mul_map (pooled, LAReQA) or cr_map (pairwise) (default mul_map)"),
-    "--regime": ("regime", str, "training recipe: lite (the CPU default, shown to rank mono_ratio like full fine-tuning), "
+    "--regime": ("regime", str, "training recipe: sharp (the CPU default, ranks mono_ratio like full fine-tuning with a margin and gives "
+                 "the narrowest answer per CPU-minute), lite (the CPU default until 2026-12-06; faithful, vaguer), "
                  "proxy (fast, not faithful; for studies made with it) or full (what real fine-tuning does; the GPU default); "
                  + "; ".join(f"{name}: {recipe.summary()}" for name, recipe in REGIMES.items()).replace("%", "%%")),
     "--steps": ("steps", int, f"optimizer steps per trial (default: the regime's; {_by_regime('steps')})"),

@@ -49,6 +49,12 @@ class FidelityRecord:
             under the older ρ rule.
         pairs_xling: the same on objective 2.
         reference_sd: the reference's pooled within-cell std per objective.
+        min_z_same_lang: over the α pairs the reference separates on objective 1, the smallest
+            difference in the reference's direction in the candidate's own standard errors
+            (negative: a pair ordered the wrong way); None in records made before issue 33.
+        min_z_xling: the same on objective 2.
+        faithful_with_margin: faithful, and every separated same-language pair ordered right at
+            z ≥ 1 (issue 33's margin, which the CPU default must meet).
     """
 
     regime: str
@@ -66,6 +72,9 @@ class FidelityRecord:
     pairs_same_lang: tuple[int, int] | None = None
     pairs_xling: tuple[int, int] | None = None
     reference_sd: tuple[float, float] | None = None
+    min_z_same_lang: float | None = None
+    min_z_xling: float | None = None
+    faithful_with_margin: bool | None = None
 
     def __post_init__(self) -> None:
         if "loop" not in self.settings:  # measured before the loop was a setting: the padded loop ran
@@ -80,7 +89,9 @@ class FidelityRecord:
         parts = []
         if self.pairs_same_lang is not None and self.pairs_xling is not None:
             parts.append(f"separated alpha pairs ordered alike: same-language P@1 {self.pairs_same_lang[0]}/"
-                         f"{self.pairs_same_lang[1]}, pooled mAP {self.pairs_xling[0]}/{self.pairs_xling[1]}")
+                         f"{self.pairs_same_lang[1]}, pooled mAP {self.pairs_xling[0]}/{self.pairs_xling[1]}"
+                         + (f" (smallest margin z {self.min_z_same_lang:.1f} / {self.min_z_xling:.1f})"
+                            if self.min_z_same_lang is not None and self.min_z_xling is not None else ""))
         parts.append(f"knee alpha {self.knee_alpha:g} {'on' if self.knee_on_front else 'off'} the reference's front")
         parts.append(f"Spearman rho {self.rho_same_lang:+.2f} / {self.rho_xling:+.2f}")
         return "; ".join(parts)

@@ -23,7 +23,7 @@ def test_recipes_fill_unset_settings_and_flags_win() -> None:
 
 
 def test_default_regime_follows_the_device() -> None:
-    assert TrialConfig(device="cpu").regime.name == CPU_DEFAULT_REGIME
+    assert TrialConfig(device="cpu").regime.name == CPU_DEFAULT_REGIME == "sharp"
     assert TrialConfig(device="cuda").regime.name == "full"  # validation only; no GPU is touched
     auto = TrialConfig()
     assert auto.device == ("cuda" if torch.cuda.is_available() else "cpu")

@@ -119,7 +119,8 @@ def test_dropout_masks_are_seeded_and_drop_at_the_rate() -> None:
 
 
 def test_the_loop_is_a_setting_of_the_regime() -> None:
-    assert REGIMES["lite"].loop == "packed", "the CPU default runs the packed loop (its fidelity record: lite-packed)"
+    assert REGIMES["lite"].loop == "packed", "lite runs the packed loop (its fidelity record: lite-packed)"
+    assert REGIMES["sharp"].loop == "packed", "the CPU default runs the packed loop (its fidelity record: top1-150-packed)"
     assert REGIMES["proxy"].loop == REGIMES["full"].loop == "padded"
     assert Regime.named("lite", loop="padded").overrides() == {"loop": "padded"}
     assert "loop" in TrialConfig(device="cpu").model_dump()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from objectives.regimes import CPU_DEFAULT_REGIME
 from tests.storage_backends import unique_study_name
 from tests.sweep.conftest import CliCall
 
@@ -21,6 +22,6 @@ def test_console_fidelity_line_is_one_short_sentence(tiny_args: list[str], tmp_p
     for output in (ran.stdout, exported.stdout):
         [line] = [x for x in output.splitlines() if x.startswith("Fidelity:")]
         assert len(line) - len(check) <= 220, line  # the record's full wording (~700 characters) is the report's
-        assert line.startswith("Fidelity: regime 'lite' ") and "measured on XQuAD-R dev" in line and line.endswith(check)
+        assert line.startswith(f"Fidelity: regime '{CPU_DEFAULT_REGIME}' ") and "measured on XQuAD-R dev" in line and line.endswith(check)
     # The test pool is far below the exact-ranking limit, and the summary says which mAP that gives.
     assert "mAP: exact, over the full ranking" in ran.stdout.splitlines()
