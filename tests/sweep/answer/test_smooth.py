@@ -9,7 +9,16 @@ import optuna
 import pytest
 
 from sweep import load_best_ratio
-from sweep.answer import GRID_POINTS, TooFewTrials, choose_index, noise_from_repeats, pareto_mask, smooth_answer
+from sweep.answer import (
+    GRID_POINTS,
+    TooFewTrials,
+    choose_index,
+    fit_curves,
+    joint_draws,
+    noise_from_repeats,
+    pareto_mask,
+    smooth_answer,
+)
 from sweep.answer._answer import smoothed_answer
 
 GRID = np.linspace(0, 1, GRID_POINTS)
@@ -169,3 +178,45 @@ def test_yaml_written_before_smoothing_still_loads() -> None:
     best = load_best_ratio(Path(__file__).parents[1] / "data" / "best_ratio_before_smoothing.yaml")
     assert best.answer == "trial" and best.interval is None and best.smoothed is None and best.trial_answer is None
     assert best.mono_ratio == pytest.approx(0.012779833740217713) and best.source == "confirm"
+
+
+def _correlated(rng: np.random.Generator, n: int, sd: float, r: float) -> np.ndarray:
+    z = rng.standard_normal((n, 2))
+    return sd * np.stack([z[:, 0], r * z[:, 0] + np.sqrt(1 - r * r) * z[:, 1]], axis=1)
+
+
+def test_the_noise_correlation_between_the_objectives_is_measured() -> None:
+    rng = np.random.default_rng(21)
+    alphas = np.concatenate([[0, 0.5, 1, 0, 0.5, 1], rng.uniform(0, 1, 34)])
+    together = smooth_answer(alphas, _curves(alphas) + _correlated(rng, 40, 0.004, 0.9), bounds=(0, 1))
+    apart = smooth_answer(alphas, _curves(alphas) + _correlated(rng, 40, 0.004, 0.0), bounds=(0, 1))
+    assert together.noise_corr > 0.6, together.noise_corr
+    assert abs(apart.noise_corr) < 0.4, apart.noise_corr
+
+
+def test_joint_draws_without_correlation_are_the_single_curve_posteriors() -> None:
+    alphas, values = _study(np.random.default_rng(22), 30, 0.004)
+    curves = fit_curves(alphas, values, bounds=(0, 1))
+    draws, mean = joint_draws(curves, GRID, 2000, np.random.default_rng(0), 0.0)
+    exact = np.stack([c.mean(GRID) for c in curves], axis=1)
+    single = np.stack([c.draw(GRID, 2000, np.random.default_rng(1)) for c in curves], axis=2)
+    assert np.abs(mean - exact).max() < 0.1 * single.std(axis=0).mean()
+    assert np.allclose(draws.std(axis=0), single.std(axis=0), rtol=0.15, atol=1e-4)
+
+
+def test_interval_covers_when_a_run_is_lucky_on_both_objectives() -> None:
+    """Issue 33: noise correlated between the objectives (r = 0.85, as seeds move both).
+
+    Drawn one curve at a time, a run lucky on both pulled the knee without the
+    interval knowing: these 40 studies covered in 75 % (80 studies: 84 %); drawn
+    jointly, 92 % (96 %).
+    """
+    truth = GRID[choose_index(_curves(GRID))]
+    covered = []
+    for seed in range(40):
+        rng = np.random.default_rng(300 + seed)
+        alphas = np.concatenate([[0, 0.5, 1, 0, 0.5, 1], rng.uniform(0, 1, 24)])
+        values = _curves(alphas) + _correlated(rng, 30, 0.006, 0.85)
+        answer = smooth_answer(alphas, values, bounds=(0, 1), seed=seed, draws=400)
+        covered.append(answer.interval[0] <= truth <= answer.interval[1])
+    assert 0.8 <= np.mean(covered) <= 39 / 40, np.mean(covered)
