@@ -62,7 +62,6 @@ def main(argv: list[str] | None = None) -> int:
         raise ConfigError(f"--top must be at least 1, got {args.top}")
     if args.workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}")
-    storage.check_storage_url(args.storage)
     record = search_record(args.storage, args.study_name)
     search = config_from_record(record["config"], storage=args.storage, device="cpu")
     if search.confirms is not None:

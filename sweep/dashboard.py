@@ -14,8 +14,8 @@ __all__ = ["main", "make_app"]
 
 
 def _artifact_store(storage_url: str, study_name: str):  # type: ignore[no-untyped-def]
-    engine = storage.make_engine(storage_url)
-    storage.ensure_schema(engine)
+    # Checked reading only: optuna-dashboard's own storage would add Optuna's tables to any database.
+    engine = storage.open_study_database(storage_url)
     record = storage.get_study_record(engine, study_name)
     return artifact_store_for(config_from_record(record["config"] if record else {}, storage=storage_url,
                                                  study_name=study_name, device="cpu"))
@@ -37,12 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8080)
     args = parser.parse_args(argv)
     setup_logging()
-    storage.check_storage_url(args.storage)
-    storage.check_database_exists(args.storage)  # reading only: a mistyped path must not create a file
+    artifact_store = _artifact_store(args.storage, args.study_name)
     from optuna_dashboard import run_server
 
     print(f"optuna-dashboard on http://{args.host}:{args.port}/ for {storage.mask_url(args.storage)} (Ctrl-C to stop)", flush=True)
-    run_server(args.storage, host=args.host, port=args.port, artifact_store=_artifact_store(args.storage, args.study_name))
+    run_server(args.storage, host=args.host, port=args.port, artifact_store=artifact_store)
     return 0
 
 

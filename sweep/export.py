@@ -32,8 +32,6 @@ def main(argv: list[str] | None = None) -> int:
                              f"or trial (the knee among the trials); the file carries both (default {DEFAULT_ANSWER})")
     args = parser.parse_args(argv)
     setup_logging()
-    storage.check_storage_url(args.storage)
-    storage.check_database_exists(args.storage)  # reading only: a mistyped path must not create a file
     best = export_best_ratio(args.study_name, args.storage, args.out, args.rule, args.min_xling, args.min_same_lang,
                              source=args.source, answer=args.answer)
     names = best.metric_names or ["objective 1", "objective 2"]

@@ -20,7 +20,6 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 from sqlalchemy import Engine
-from sqlalchemy import inspect as sa_inspect
 
 import storage
 from objectives.errors import ConfigError
@@ -351,16 +350,13 @@ def search_record(storage_url: str, study_name: str) -> dict[str, Any]:
     """The stored provenance of the search study, reading only (a wrong name writes nothing).
 
     Raises:
-        ConfigError: no such database, or no xling-sweep study of that name in it.
+        StorageError: no such database, or not a study database.
+        ConfigError: no xling-sweep study of that name in it.
     """
-    missing = ConfigError(f"no xling-sweep study named {study_name!r} in {storage.mask_url(storage_url)}: "
-                          "run python -m sweep.run first, or check --study-name/--storage")
-    storage.check_database_exists(storage_url)
-    engine = storage.make_engine(storage_url)
-    storage.check_reachable(engine)
-    if not sa_inspect(engine).has_table("sweep_studies"):
-        raise missing
+    engine = storage.open_study_database(storage_url)
     record = storage.get_study_record(engine, study_name)
-    if record is None:
-        raise missing
+    # `optuna delete-study` leaves our record behind: without its Optuna study there is no study.
+    if record is None or study_name not in optuna.get_all_study_names(storage_url):
+        raise ConfigError(f"no xling-sweep study named {study_name!r} in {storage.mask_url(storage_url)}: "
+                          "run python -m sweep.run first, or check --study-name/--storage")
     return record

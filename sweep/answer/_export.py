@@ -56,13 +56,14 @@ def export_best_ratio(
     carry one, is in the file either way (``smoothed``).
 
     Raises:
+        StorageError: the storage is not an existing study database (checked reading only).
         ConfigError: no such study, no completed trial, or ``confirm`` without a confirm study.
     """
+    engine = storage.open_study_database(storage_url)
     try:
         study = optuna.load_study(study_name=study_name, storage=storage_url)
     except KeyError:
         raise ConfigError(f"no study named {study_name!r} in {storage.mask_url(storage_url)}: check --study-name") from None
-    engine = storage.make_engine(storage_url)
     record = storage.get_study_record(engine, study_name)
     if record is None:
         raise StorageError(f"study {study_name!r} has no xling-sweep provenance: it was not made by python -m sweep.run")
