@@ -12,7 +12,7 @@ from objectives.errors import ConfigError
 from objectives.regimes import REGIMES, unsupported_device
 from sweep._cli import main_guard, setup_logging
 from sweep._config import DEFAULT_STUDY_NAME, config_from_record
-from sweep.answer import confirm_config, confirm_points, search_record
+from sweep.answer import confirm_config, confirm_points, linked_confirm_study, search_record, stale_confirm_refusal
 from sweep.reporting import print_summary
 from sweep.study import default_threads, run_with_workers
 
@@ -72,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
                           f"nothing under --regime {args.regime}: confirm in the search's own regime, or search again "
                           "over mono_ratio only")
     study = optuna.load_study(study_name=args.study_name, storage=args.storage)
+    if linked_confirm_study(args.storage, args.study_name)[1]:  # refused here, before any model or data loads
+        raise ConfigError(stale_confirm_refusal(args.storage, args.study_name))
     points = confirm_points(study, search, args.top)
     cfg = confirm_config(search, points, regime=args.regime, device=args.device, repeats=args.repeats,
                          storage_url=args.storage, workers=args.workers,

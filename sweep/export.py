@@ -9,7 +9,14 @@ from pathlib import Path
 import storage
 from sweep._cli import main_guard, setup_logging
 from sweep._config import DEFAULT_STUDY_NAME, config_from_record
-from sweep.answer import DEFAULT_ANSWER, confirm_progress, export_best_ratio, load_confirm_study, regime_fidelity_sentence
+from sweep.answer import (
+    DEFAULT_ANSWER,
+    confirm_progress,
+    export_best_ratio,
+    linked_confirm_study,
+    regime_fidelity_sentence,
+    stale_confirm_note,
+)
 
 __all__ = ["main"]
 
@@ -52,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
         s = best.smoothed
         print(f"smoothed over {s.runs} runs of {s.runs_from}: mono_ratio {s.mono_ratio:.2f} ({s.level:.0%} interval "
               f"{s.interval[0]:.2f}-{s.interval[1]:.2f}); --answer smoothed makes it the answer")
-    confirm = load_confirm_study(args.storage, args.study_name)
+    confirm, stale = linked_confirm_study(args.storage, args.study_name)
+    if stale:
+        print(f"note: {stale_confirm_note(args.storage, args.study_name)}")
     done, total = confirm_progress(confirm) if confirm is not None else (0, 0)
     if best.confirmation is None and done < total:
         print(f"note: the confirm study has {done} of {total} points done, so this is the search's answer; rerun "

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 import storage
 from objectives.errors import ConfigError, StorageError
 from sweep._config import SweepConfig, with_legacy_defaults
+from sweep.answer import SEARCH_ID_ATTR, confirms_search, stale_confirm_refusal
 from sweep.study._grid_sampler import CoarseToFineGridSampler
 from sweep.study._knee_sampler import KneeSampler
 
@@ -171,6 +172,13 @@ def check_identity(cfg: SweepConfig, stored: dict[str, Any], identity: dict[str,
     )
 
 
+def _search_study_id(cfg: SweepConfig, rdb: RDBStorage) -> int:
+    try:
+        return rdb.get_study_id_from_name(cfg.confirms or "")
+    except KeyError:
+        raise ConfigError(f"the search study {cfg.confirms!r} is gone from {storage.mask_url(cfg.storage)}") from None
+
+
 def open_study(
     cfg: SweepConfig, rdb: RDBStorage, engine: Engine, identity: dict[str, Any], provenance: dict[str, Any],
 ) -> optuna.Study:
@@ -179,8 +187,12 @@ def open_study(
     The study comes with worker 0's sampler; the runner swaps in each worker's own once
     the worker has its id.
 
+    A confirm study records which search study it confirms (Optuna's study id), and one
+    left from an earlier search study of the same name is refused.
+
     Raises:
-        ConfigError: the stored study was made with a different identity.
+        ConfigError: the stored study was made with a different identity, or is an
+            earlier search's confirm study.
     """
     sampler = make_sampler(cfg, 0)
     with storage.admission(engine, cfg.study_name):
@@ -192,8 +204,10 @@ def open_study(
                     f"study {cfg.study_name!r} exists in {storage.mask_url(cfg.storage)} but was not made by xling-sweep: "
                     "choose another --study-name"
                 )
-            check_identity(cfg, record["identity"], identity)
             study = optuna.load_study(study_name=cfg.study_name, storage=rdb, sampler=sampler)
+            if cfg.confirms is not None and not confirms_search(study, _search_study_id(cfg, rdb)):
+                raise ConfigError(stale_confirm_refusal(cfg.storage, cfg.confirms))
+            check_identity(cfg, record["identity"], identity)
             storage.save_study_record(engine, cfg.study_name, config=cfg.public_dump(), identity=identity, **provenance)
             return study
         # Side rows under this name belong to a study deleted with `optuna delete-study`, which
@@ -204,6 +218,8 @@ def open_study(
         )
         study.set_metric_names(cfg.metric_names)
         study.set_user_attr("config", cfg.public_dump())
+        if cfg.confirms is not None:
+            study.set_user_attr(SEARCH_ID_ATTR, _search_study_id(cfg, rdb))
         if cfg.fixed_points is not None:
             for index in range(len(cfg.fixed_points)):
                 enqueue_point(study, cfg, index)
