@@ -10,20 +10,49 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from objectives.errors import StorageError
-from storage._urls import mask_url, missing_driver_error
+from storage._urls import first_line, mask_url, missing_driver_error
 
-__all__ = ["SQLITE_TIMEOUT_S", "check_reachable", "engine_kwargs", "ensure_schema", "make_engine", "session_scope"]
+__all__ = ["SQLITE_TIMEOUT_S", "check_reachable", "engine_kwargs", "ensure_schema", "known_revisions", "make_engine",
+           "session_scope", "storage_errors"]
 
 _log = logging.getLogger(__name__)
 
 # Several local workers share one SQLite file; waiting beats "database is locked".
 SQLITE_TIMEOUT_S = 120
+
+_ALEMBIC = Path(__file__).parent / "_alembic"
+_FIX = "check that the database is reachable and writable"
+
+
+@contextmanager
+def storage_errors(what: str, fix: str = _FIX) -> Iterator[None]:
+    """The one place database and schema errors become a one-line :class:`StorageError`.
+
+    Any SQLAlchemy error (operational, integrity, programming, interface, a file that is
+    no database), and Alembic's errors about the side tables' revision, read as
+    ``<what>: <the driver's first line>; <fix>``; the original stays chained (``from e``),
+    as Optuna's ``_create_scoped_session`` does with its ``StorageInternalError``.
+    """
+    try:
+        yield
+    except SQLAlchemyError as e:
+        raise StorageError(f"{what}: {first_line(e)}; {fix}") from e
+    except CommandError as e:
+        raise StorageError(f"{what}: {first_line(e)} (the sweep tables were made by another version of xling-sweep): "
+                           "upgrade xling-sweep, or pass another --storage") from e
+
+
+def known_revisions() -> set[str]:
+    """The side tables' schema revisions this version knows (Alembic's history in ``_alembic/versions``)."""
+    return {script.revision for script in ScriptDirectory(str(_ALEMBIC)).walk_revisions()}
 
 
 def engine_kwargs(url: str) -> dict[str, object]:
@@ -71,14 +100,9 @@ def check_reachable(engine: Engine) -> None:
         if db and db != ":memory:" and not Path(db).expanduser().resolve().parent.is_dir():
             raise StorageError(f"folder of SQLite file {db} does not exist: create it or point --storage elsewhere")
         return
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-    except SQLAlchemyError as e:
-        reason = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
-        raise StorageError(
-            f"cannot reach storage {mask_url(str(url))}: {reason}; check the host, port, credentials and that the server is running"
-        ) from None
+    with storage_errors(f"cannot reach storage {mask_url(str(url))}",
+                        "check the host, port, credentials and that the server is running"), engine.connect() as conn:
+        conn.exec_driver_sql("SELECT 1")
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
@@ -90,22 +114,17 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on error, errors become StorageError."""
-    session = Session(engine)
-    try:
-        yield session
-        session.commit()
-    except OperationalError as e:
-        session.rollback()
-        raise StorageError(
-            f"storage {mask_url(str(engine.url))} failed: {str(e.orig).strip().splitlines()[0]}; "
-            "check that the database is reachable and writable"
-        ) from e
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+    """One transaction: commit on success, roll back on error, database errors become StorageError."""
+    with storage_errors(f"storage {mask_url(str(engine.url))} failed"):
+        session = Session(engine)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
 
 
 def ensure_schema(engine: Engine, retries: int = 5) -> None:
@@ -113,19 +132,20 @@ def ensure_schema(engine: Engine, retries: int = 5) -> None:
 
     Two workers starting at once may race to create the tables; the loser retries
     and then finds them at the latest revision.
+
+    Raises:
+        StorageError: the tables cannot be made, or carry a revision this version does not know.
     """
     cfg = Config()
-    cfg.set_main_option("script_location", str(Path(__file__).parent / "_alembic"))
-    for attempt in range(retries):
-        try:
-            with engine.begin() as connection:
-                cfg.attributes["connection"] = connection
-                command.upgrade(cfg, "head")
-            return
-        except SQLAlchemyError as e:
-            if attempt == retries - 1:
-                raise StorageError(
-                    f"cannot create the sweep tables in {mask_url(str(engine.url))}: "
-                    f"{str(getattr(e, 'orig', e)).strip().splitlines()[0]}; check the database permissions"
-                ) from e
-            time.sleep(0.5 * (attempt + 1))
+    cfg.set_main_option("script_location", str(_ALEMBIC))
+    with storage_errors(f"cannot create the sweep tables in {mask_url(str(engine.url))}", "check the database permissions"):
+        for attempt in range(retries):
+            try:
+                with engine.begin() as connection:
+                    cfg.attributes["connection"] = connection
+                    command.upgrade(cfg, "head")
+                return
+            except SQLAlchemyError:
+                if attempt == retries - 1:
+                    raise
+                time.sleep(0.5 * (attempt + 1))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, select, text
@@ -12,7 +12,9 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
 
 from objectives.filelock import file_lock
+from storage._engine import storage_errors
 from storage._models import AdmissionLock
+from storage._urls import mask_url
 
 __all__ = ["admission", "sqlite_file_lock"]
 
@@ -43,14 +45,17 @@ def admission(engine: Engine, study_name: str) -> Iterator[None]:
             yield
         return
     key = int.from_bytes(hashlib.sha256(study_name.encode()).digest()[:8], "big", signed=True)
-    with engine.begin() as conn:
-        if dialect == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
-        else:
-            try:
-                with conn.begin_nested():
-                    conn.execute(AdmissionLock.__table__.insert().values(study_name=study_name))
-            except IntegrityError:
-                pass
-            conn.execute(select(AdmissionLock).where(AdmissionLock.study_name == study_name).with_for_update())
+    with ExitStack() as stack:
+        # Only taking the lock is translated here: what the caller does under it raises its own errors.
+        with storage_errors(f"cannot lock study {study_name!r} in {mask_url(str(engine.url))}"):
+            conn = stack.enter_context(engine.begin())
+            if dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+            else:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(AdmissionLock.__table__.insert().values(study_name=study_name))
+                except IntegrityError:
+                    pass
+                conn.execute(select(AdmissionLock).where(AdmissionLock.study_name == study_name).with_for_update())
         yield

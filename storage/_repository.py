@@ -11,11 +11,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, delete, select, text
+from sqlalchemy import Engine, delete, inspect, select, text
 
 from objectives.faults import fault_point
-from storage._engine import session_scope
+from storage._engine import session_scope, storage_errors
 from storage._models import AdmissionLock, MetricCell, StudyRecord, TimingRecord
+from storage._urls import mask_url
 
 __all__ = [
     "Cell",
@@ -147,7 +148,10 @@ def save_study_record(
 
 
 def get_study_record(engine: Engine, study_name: str) -> dict[str, Any] | None:
-    """The provenance row as a dict (JSON fields decoded), or ``None``."""
+    """The provenance row as a dict (JSON fields decoded), or ``None`` (also in a database without our tables)."""
+    with storage_errors(f"storage {mask_url(str(engine.url))} failed"):
+        if not inspect(engine).has_table(StudyRecord.__tablename__):
+            return None
     with session_scope(engine) as session:
         record = session.get(StudyRecord, study_name)
         if record is None:
@@ -167,24 +171,27 @@ WHERE c.study_name = :study AND c.kind = 'trial' AND t.state = 'COMPLETE'
 """
 
 
+def _read(engine: Engine, sql: str, params: Mapping[str, Any]) -> pd.DataFrame:
+    # pandas opens its own connection, outside session_scope: the same translation, so errors stay one line.
+    with storage_errors(f"storage {mask_url(str(engine.url))} failed"), engine.connect() as conn:
+        return pd.read_sql(text(sql), conn, params=dict(params))
+
+
 def metric_cells(engine: Engine, study_name: str, split: str | None = None) -> pd.DataFrame:
     """Every metric cell of the study's COMPLETE trials (optionally one split)."""
     sql = _COMPLETE_CELLS + (" AND c.split = :split" if split else "") + " ORDER BY c.trial_number, c.id"
-    with engine.connect() as conn:
-        return pd.read_sql(text(sql), conn, params={"study": study_name, "split": split})
+    return _read(engine, sql, {"study": study_name, "split": split})
 
 
 def baseline_cells(engine: Engine, study_name: str, split: str | None = None) -> pd.DataFrame:
     """The zero-shot baseline's cells."""
     sql = ("SELECT split, setting, query_lang, cand_lang, metric, value FROM sweep_metric_cells "
            "WHERE study_name = :study AND kind = 'baseline'" + (" AND split = :split" if split else "") + " ORDER BY id")
-    with engine.connect() as conn:
-        return pd.read_sql(text(sql), conn, params={"study": study_name, "split": split})
+    return _read(engine, sql, {"study": study_name, "split": split})
 
 
 def timings(engine: Engine, study_name: str) -> pd.DataFrame:
     """Per-phase seconds of the study's COMPLETE trials."""
     sql = ("SELECT s.trial_number, s.phase, s.seconds FROM sweep_timings s JOIN trials t ON t.trial_id = s.trial_id "
            "WHERE s.study_name = :study AND t.state = 'COMPLETE' ORDER BY s.trial_number, s.id")
-    with engine.connect() as conn:
-        return pd.read_sql(text(sql), conn, params={"study": study_name})
+    return _read(engine, sql, {"study": study_name})

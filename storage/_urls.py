@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -12,12 +13,18 @@ from objectives.errors import StorageError
 __all__ = ["check_database_exists", "check_storage_url", "first_line", "mask_url", "missing_driver_error"]
 
 
+#: ``scheme://user:password@``: the password of a URL SQLAlchemy cannot parse (a port that is no number,
+#: say), up to the last ``@`` so that one inside the password is masked too.
+_PASSWORD = re.compile(r"^(?P<head>[^:/]+://[^:/@]*):.*@")
+
+
 def mask_url(url: str) -> str:
-    """The URL with any password replaced by ``***`` (safe to print or export)."""
+    """The URL with any password replaced by ``***`` (safe to print or export), parsable or not."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    except (ArgumentError, ValueError):
+        # The malformed URLs are the ones printed in errors: mask them by their shape.
+        return _PASSWORD.sub(r"\g<head>:***@", url, count=1)
 
 
 def check_storage_url(url: str) -> None:
@@ -29,14 +36,14 @@ def check_storage_url(url: str) -> None:
     lowered = url.lower()
     if lowered.endswith((".log", ".jsonl", ".journal")) or "journal" in lowered.split(":", 1)[0]:
         raise StorageError(
-            f"storage {url!r} looks like an Optuna journal file: xling-sweep needs RDB storage "
+            f"storage {mask_url(url)!r} looks like an Optuna journal file: xling-sweep needs RDB storage "
             "(heartbeats and its own tables); use e.g. sqlite:///sweep.db or postgresql://host/db"
         )
     try:
         make_url(url)
     except (ArgumentError, ValueError):
         raise StorageError(
-            f"invalid storage URL {url!r}: use a SQLAlchemy URL such as sqlite:///sweep.db or postgresql://user@host/db"
+            f"invalid storage URL {mask_url(url)!r}: use a SQLAlchemy URL such as sqlite:///sweep.db or postgresql://user@host/db"
         ) from None
 
 

@@ -12,7 +12,14 @@ from objectives.errors import ConfigError
 from objectives.regimes import REGIMES, unsupported_device
 from sweep._cli import main_guard, setup_logging
 from sweep._config import DEFAULT_STUDY_NAME, check_study_name, config_from_record
-from sweep.answer import add_rule_options, confirm_config, confirm_points, search_record
+from sweep.answer import (
+    add_rule_options,
+    confirm_config,
+    confirm_points,
+    linked_confirm_study,
+    search_record,
+    stale_confirm_refusal,
+)
 from sweep.reporting import print_summary
 from sweep.study import check_artifacts_dir, default_threads, run_with_workers
 
@@ -66,7 +73,6 @@ def main(argv: list[str] | None = None) -> int:
         raise ConfigError(f"--top must be at least 1, got {args.top}")
     if args.workers < 1:
         raise ConfigError(f"--workers must be at least 1, got {args.workers}")
-    storage.check_storage_url(args.storage)
     record = search_record(args.storage, args.study_name)
     search = config_from_record(record["config"], storage=args.storage, device="cpu")
     if search.confirms is not None:
@@ -77,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
                           f"nothing under --regime {args.regime}: confirm in the search's own regime, or search again "
                           "over mono_ratio only")
     study = optuna.load_study(study_name=args.study_name, storage=args.storage)
+    if linked_confirm_study(args.storage, args.study_name)[1]:  # refused here, before any model or data loads
+        raise ConfigError(stale_confirm_refusal(args.storage, args.study_name))
     points = confirm_points(study, search, args.top, rule=args.rule, min_xling=args.min_xling,
                             min_same_lang=args.min_same_lang)
     cfg = confirm_config(search, points, regime=args.regime, device=args.device, repeats=args.repeats,

@@ -17,8 +17,8 @@ __all__ = ["main", "make_app"]
 
 
 def _artifact_store(storage_url: str, study_name: str):  # type: ignore[no-untyped-def]
-    engine = storage.make_engine(storage_url)
-    storage.ensure_schema(engine)
+    # Checked reading only: optuna-dashboard's own storage would add Optuna's tables to any database.
+    engine = storage.open_study_database(storage_url)
     record = storage.get_study_record(engine, study_name)
     return artifact_store_for(config_from_record(record["config"] if record else {}, storage=storage_url,
                                                  study_name=study_name, device="cpu"))
@@ -78,9 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.port <= 65535:
         raise ConfigError(f"--port {args.port} is not a port: pass one from 1 to 65535, e.g. --port 8080")
     check_study_name(args.study_name)
-    storage.check_storage_url(args.storage)
-    storage.check_database_exists(args.storage)  # reading only: a mistyped path must not create a file
-    _check_address(args.host, args.port)  # before the artifact store writes its folder and the schema
+    storage.open_study_database(args.storage)  # reading only: a wrong --storage is never written to
+    _check_address(args.host, args.port)  # before the artifact store writes its folder
     from optuna_dashboard import run_server
 
     store = _artifact_store(args.storage, args.study_name)

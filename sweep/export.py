@@ -14,8 +14,9 @@ from sweep.answer import (
     add_rule_options,
     confirm_progress,
     export_best_ratio,
-    load_confirm_study,
+    linked_confirm_study,
     regime_fidelity_sentence,
+    stale_confirm_note,
 )
 
 __all__ = ["main"]
@@ -37,8 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     setup_logging()
     check_study_name(args.study_name)
-    storage.check_storage_url(args.storage)
-    storage.check_database_exists(args.storage)  # reading only: a mistyped path must not create a file
+    storage.open_study_database(args.storage)  # reading only: a wrong --storage is never written to
     check_output_path(args.out, "--out", create_parents=True)
     best = export_best_ratio(args.study_name, args.storage, args.out, args.rule, args.min_xling, args.min_same_lang,
                              source=args.source, answer=args.answer)
@@ -60,7 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         s = best.smoothed
         print(f"smoothed over {s.runs} runs of {s.runs_from}: mono_ratio {s.mono_ratio:.2f} ({s.level:.0%} interval "
               f"{s.interval[0]:.2f}-{s.interval[1]:.2f}); --answer smoothed makes it the answer")
-    confirm = load_confirm_study(args.storage, args.study_name)
+    confirm, stale = linked_confirm_study(args.storage, args.study_name)
+    if stale:
+        print(f"note: {stale_confirm_note(args.storage, args.study_name)}")
     done, total = confirm_progress(confirm) if confirm is not None else (0, 0)
     if best.confirmation is None and done < total:
         print(f"note: the confirm study has {done} of {total} points done, so this is the search's answer; rerun "

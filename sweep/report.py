@@ -62,15 +62,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     setup_logging()
     check_study_name(args.study_name)
-    storage.check_storage_url(args.storage)
-    storage.check_database_exists(args.storage)  # reading only: a mistyped path must not create a file
-    # Before the schema, the test-split evaluation and the plots: a folder that cannot take them fails at the end otherwise.
+    engine = storage.open_study_database(args.storage)  # reading only: a wrong --storage is never written to
+    # Before the test-split evaluation and the plots: a folder that cannot take them fails at the end otherwise.
     check_output_path(args.out / args.study_name, "--out", kind="folder", create_parents=True)
-    engine = storage.make_engine(args.storage)
-    storage.ensure_schema(engine)
     record = storage.get_study_record(engine, args.study_name)
     if record is None:
         raise ConfigError(f"no xling-sweep study named {args.study_name!r} in {storage.mask_url(args.storage)}: check --study-name")
+    storage.ensure_schema(engine)  # the report stores test-split cells: side tables at this version's revision
     # The device is this machine's (a GPU study can be reported on a laptop); the regime stays the study's.
     cfg = config_from_record(record["config"], storage=args.storage, device="auto")
     from sweep.reporting import write_report

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,10 @@ __all__ = ["EvalIndex", "Workspace", "WorkspacePool", "eval_index_for", "loaded_
            "resolve_train_layers"]
 
 _log = logging.getLogger(__name__)
+
+#: Called with the loaded data and training data (None: the train split of the data) before the
+#: encoder loads and the activation cache builds: a caller's last cheap chance to refuse a run.
+DataCheck = Callable[[LareqaData, LareqaData | None], None]
 
 
 @dataclass(frozen=True)
@@ -117,10 +122,11 @@ class WorkspacePool:
         self._by_key: dict[str, Workspace] = {}
         self._progress = progress
 
-    def __call__(self, config: TrialConfig) -> Workspace:
+    def __call__(self, config: TrialConfig, check: DataCheck | None = None) -> Workspace:
+        """The workspace of ``config``, prepared on first use (``check`` as in :func:`prepare_workspace`)."""
         key = repr(sorted(loaded_settings(config).items()))
         if key not in self._by_key:
-            self._by_key[key] = prepare_workspace(config, progress=self._progress)
+            self._by_key[key] = prepare_workspace(config, progress=self._progress, check=check)
         ws = self._by_key[key]
         return ws if ws.config == config else ws.with_config(config)
 
@@ -154,12 +160,20 @@ def resolve_train_layers(regime: Regime, model: str, layers: int) -> int:
     return int(regime.train_layers)
 
 
-def prepare_workspace(config: TrialConfig, progress: bool = True) -> Workspace:
-    """Load data and encoder, split, tokenize, and build or load the activation cache."""
+def prepare_workspace(config: TrialConfig, progress: bool = True, check: DataCheck | None = None) -> Workspace:
+    """Load data and encoder, split, tokenize, and build or load the activation cache.
+
+    ``check`` sees the loaded data (and training data) before the expensive part: the
+    model's conversion and load, and the activation cache. What it raises stops the
+    preparation with nothing built.
+    """
     check_device(config.device)
     if config.threads:
         torch.set_num_threads(config.threads)
     data = load_data(config.data, config.languages, config.distractors, cache_dir=config.cache_dir)
+    train_data = load_data(config.train_data, config.languages, cache_dir=config.cache_dir) if config.train_data else None
+    if check is not None:
+        check(data, train_data)
     splits = assign_splits(data, config.split_seed, config.split_fractions)
     # Before the cache is built: trials evaluate on dev, the baseline and the report on test,
     # and the train split is the training data unless --train-data gives its own.
@@ -172,7 +186,6 @@ def prepare_workspace(config: TrialConfig, progress: bool = True) -> Workspace:
     )
     layers = len(encoder.model.encoder.layer)
     k = resolve_train_layers(config.regime, config.model, layers)
-    train_data = load_data(config.train_data, config.languages, cache_dir=config.cache_dir) if config.train_data else None
     texts_q, texts_c = _texts(data, config)
     if train_data is not None:
         train_q, train_c = _texts(train_data, config)

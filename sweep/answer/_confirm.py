@@ -20,7 +20,6 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 from sqlalchemy import Engine
-from sqlalchemy import inspect as sa_inspect
 
 import storage
 from objectives.errors import ConfigError
@@ -47,14 +46,19 @@ __all__ = [
     "confirm_config",
     "confirm_points",
     "confirm_study_name",
+    "confirms_search",
     "ConfirmVerdict",
     "INDISTINGUISHABLE_RULE",
     "confirm_progress",
     "confirm_rule",
     "confirmed_points",
     "indistinguishable",
+    "linked_confirm_study",
     "load_confirm_study",
+    "SEARCH_ID_ATTR",
     "search_record",
+    "stale_confirm_note",
+    "stale_confirm_refusal",
     "verdict",
 ]
 
@@ -254,12 +258,64 @@ def confirm_progress(confirm_study: optuna.Study) -> tuple[int, int]:
     return done, total
 
 
-def load_confirm_study(storage_url: str, search_study: str) -> optuna.Study | None:
-    """The linked confirm study of ``search_study``, or None when there is none."""
+#: The confirm study's user attribute naming its search study by Optuna's study id. ``optuna
+#: delete-study`` of a search leaves its confirm study behind; a search made again under the name
+#: gets a new id, so that confirm study is no longer taken for the new search's.
+SEARCH_ID_ATTR = "confirms_study_id"
+
+
+def confirms_search(confirm_study: optuna.Study, search_id: int) -> bool:
+    """Whether ``confirm_study`` confirms the search study whose Optuna id is ``search_id``, not an earlier one of its name."""
+    recorded = confirm_study.user_attrs.get(SEARCH_ID_ATTR)
+    if recorded is not None:
+        return int(recorded) == search_id
+    # Made before the link was recorded. A confirm study is made after its search and study ids
+    # only grow (SQLite reuses none while the confirm study lives), so one older than the search
+    # study is an earlier search's.
+    return confirm_study._study_id > search_id
+
+
+def linked_confirm_study(storage_url: str, search_study: str) -> tuple[optuna.Study | None, bool]:
+    """(the confirm study of ``search_study`` or None, whether the one of its name is an earlier search's).
+
+    A stale confirm study (see :func:`confirms_search`) is not returned: its points are
+    another study's. Callers say so with :func:`stale_confirm_note`.
+    """
     name = confirm_study_name(search_study)
-    if name not in optuna.get_all_study_names(storage_url):
-        return None
-    return optuna.load_study(study_name=name, storage=storage_url)
+    names = optuna.get_all_study_names(storage_url)
+    if name not in names or search_study not in names:
+        return None, False
+    confirm = optuna.load_study(study_name=name, storage=storage_url)
+    if confirms_search(confirm, optuna.load_study(study_name=search_study, storage=storage_url)._study_id):
+        return confirm, False
+    return None, True
+
+
+def load_confirm_study(storage_url: str, search_study: str) -> optuna.Study | None:
+    """The linked confirm study of ``search_study``, or None when there is none (or it is an earlier search's)."""
+    return linked_confirm_study(storage_url, search_study)[0]
+
+
+def _stale(storage_url: str, search_study: str) -> tuple[str, str]:
+    name = confirm_study_name(search_study)
+    return (f"the confirm study {name!r} belongs to an earlier study named {search_study!r} (deleted since), not to this one",
+            f"optuna delete-study --study-name {name} --storage {storage.mask_url(storage_url)}")
+
+
+def stale_confirm_note(storage_url: str, search_study: str) -> str:
+    """What export and report say when they ignore a stale confirm study."""
+    what, delete = _stale(storage_url, search_study)
+    return f"{what}, so it is ignored; delete it ({delete}) before confirming this study"
+
+
+def stale_confirm_refusal(storage_url: str, search_study: str) -> str:
+    """Why ``sweep.confirm`` will not resume a stale confirm study, and the way out.
+
+    Not replaced on its own: its trials may be all that is left of the deleted search,
+    and deleting stored results is the user's call (the same way out as a changed identity).
+    """
+    what, delete = _stale(storage_url, search_study)
+    return f"{what}: delete it ({delete}) to confirm this study"
 
 
 @dataclass(frozen=True)
@@ -375,16 +431,13 @@ def search_record(storage_url: str, study_name: str) -> dict[str, Any]:
     """The stored provenance of the search study, reading only (a wrong name writes nothing).
 
     Raises:
-        ConfigError: no such database, or no xling-sweep study of that name in it.
+        StorageError: no such database, or not a study database.
+        ConfigError: no xling-sweep study of that name in it.
     """
-    missing = ConfigError(f"no xling-sweep study named {study_name!r} in {storage.mask_url(storage_url)}: "
-                          "run python -m sweep.run first, or check --study-name/--storage")
-    storage.check_database_exists(storage_url)
-    engine = storage.make_engine(storage_url)
-    storage.check_reachable(engine)
-    if not sa_inspect(engine).has_table("sweep_studies"):
-        raise missing
+    engine = storage.open_study_database(storage_url)
     record = storage.get_study_record(engine, study_name)
-    if record is None:
-        raise missing
+    # `optuna delete-study` leaves our record behind: without its Optuna study there is no study.
+    if record is None or study_name not in optuna.get_all_study_names(storage_url):
+        raise ConfigError(f"no xling-sweep study named {study_name!r} in {storage.mask_url(storage_url)}: "
+                          "run python -m sweep.run first, or check --study-name/--storage")
     return record

@@ -21,7 +21,14 @@ from sweep._best_ratio import Answer, BestRatio, Confirmation, ConfirmedPointOut
 from sweep._config import config_from_record, with_legacy_defaults
 from sweep._provenance import package_versions
 from sweep.answer._answer import SMOOTH_METHOD, same_training, smoothed_answer
-from sweep.answer._confirm import INDISTINGUISHABLE_RULE, confirm_progress, load_confirm_study, search_curves, verdict
+from sweep.answer._confirm import (
+    INDISTINGUISHABLE_RULE,
+    confirm_progress,
+    linked_confirm_study,
+    search_curves,
+    stale_confirm_note,
+    verdict,
+)
 from sweep.answer._fidelity import regime_fidelity, regime_warning
 from sweep.answer._pareto import choose_trial, finite_complete
 from sweep.answer._rules import Rule
@@ -57,17 +64,21 @@ def export_best_ratio(
     carry one, is in the file either way (``smoothed``).
 
     Raises:
+        StorageError: the storage is not an existing study database (checked reading only).
         ConfigError: no such study, no completed trial, or ``confirm`` without a confirm study.
     """
+    engine = storage.open_study_database(storage_url)
     try:
         study = optuna.load_study(study_name=study_name, storage=storage_url)
     except KeyError:
         raise ConfigError(f"no study named {study_name!r} in {storage.mask_url(storage_url)}: check --study-name") from None
-    engine = storage.make_engine(storage_url)
     record = storage.get_study_record(engine, study_name)
     if record is None:
         raise StorageError(f"study {study_name!r} has no xling-sweep provenance: it was not made by python -m sweep.run")
-    confirm = load_confirm_study(storage_url, study_name)
+    confirm, stale = linked_confirm_study(storage_url, study_name)
+    if source == "confirm" and stale:
+        raise ConfigError(f"study {study_name!r} has no confirm study of its own: {stale_confirm_note(storage_url, study_name)}; "
+                          "or export with --source search")
     if source == "confirm" and confirm is None:
         raise ConfigError(f"study {study_name!r} has no confirm study: run python -m sweep.confirm --study-name {study_name} "
                           f"--storage {storage.mask_url(storage_url)} first, or export with --source search")

@@ -27,11 +27,12 @@ from sweep.answer import (
     confirm_progress,
     confirm_rule,
     finite_complete,
-    load_confirm_study,
+    linked_confirm_study,
     pareto_front,
     same_training,
     search_curves,
     smoothed_answer,
+    stale_confirm_note,
     verdict,
 )
 from sweep.study import weights_path
@@ -153,9 +154,9 @@ def collect_report(cfg: SweepConfig, with_test: bool = True) -> ReportData:
     chosen, _ = choose_trial(trials, "knee")
     front = pareto_front(trials)
     base = study.user_attrs.get("baseline_dev", {})
-    confirm = load_confirm_study(cfg.storage, cfg.study_name)
+    confirm, stale = linked_confirm_study(cfg.storage, cfg.study_name)
     confirmation = _confirmation(cfg, study, confirm, engine, with_test) if confirm is not None else None
-    confirm_note = None
+    confirm_note = f"Note: {stale_confirm_note(cfg.storage, cfg.study_name)}." if stale else None
     if confirm is not None and confirmation is None:
         done, total = confirm_progress(confirm)
         confirm_note = (f"Note: the confirm study `{confirm.study_name}` has {done} of {total} points done; rerun "

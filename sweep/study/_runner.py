@@ -10,7 +10,7 @@ import threading
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from tqdm.auto import tqdm
 
 import storage
+from objectives.data import LareqaData
 from objectives.errors import ConfigError, SweepError, TrialsFailedError
 from objectives.objective import ParamSpec, TrialOutcome, replicate_of, run_optuna_trial, suggest_params
 from objectives.retrieval import objective_values
@@ -33,6 +34,7 @@ from sweep.study._artifacts import prune_weights, save_weights
 from sweep.study._heartbeat import Heartbeat
 from sweep.study._study import (
     MAX_TRIES_PER_POINT,
+    check_identity,
     make_rdb_storage,
     make_sampler,
     open_study,
@@ -60,13 +62,24 @@ def run_study(cfg: SweepConfig, *, worker_id: int | None = None, progress: bool 
     Raises:
         SweepError: bad config, data, model or storage (nothing stored is touched).
     """
-    # Validate everything before writing anything: storage reachable, data and model load.
+    # Validate everything before writing anything, the cheap checks before the expensive work
+    # (model conversion, activation cache): storage reachable and ours, the data and the
+    # stored study's identity, then the model.
     storage.check_storage_url(cfg.storage)
     engine = storage.make_engine(cfg.storage)
     storage.check_reachable(engine)
+    stored = _stored_identity(cfg, engine) if storage.check_study_database(engine, create=True) else None
+
+    def check_data(data: LareqaData, train_data: LareqaData | None) -> None:
+        _check_cross_lingual(cfg, (train_data or data).languages)
+        if stored is not None:
+            # The model's fingerprint needs the model: open_study checks it once loaded.
+            check_identity(cfg, stored, {**cfg.identity(), "data_fingerprint": data.fingerprint,
+                                         "train_data_fingerprint": train_data.fingerprint if train_data else None},
+                           ignore=("model_fingerprint",))
+
     workspaces = WorkspacePool(progress)
-    ws = workspaces(cfg.trial_config())
-    _check_cross_lingual(cfg, ws)
+    ws = workspaces(cfg.trial_config(), check=check_data)
     rdb = make_rdb_storage(cfg)
     storage.ensure_schema(engine)
     search_record = check_confirm_inputs(cfg, engine, ws) if cfg.confirms is not None else None
@@ -92,13 +105,25 @@ def run_study(cfg: SweepConfig, *, worker_id: int | None = None, progress: bool 
     return study
 
 
-def _check_cross_lingual(cfg: SweepConfig, ws: Workspace) -> None:
+def _stored_identity(cfg: SweepConfig, engine: Engine) -> dict[str, Any] | None:
+    """The identity of the study ``cfg`` resumes, read without writing; None for a new study.
+
+    A record whose Optuna study is gone (``optuna delete-study``) is a deleted study's:
+    the run makes a new one.
+    """
+    record = storage.get_study_record(engine, cfg.study_name)
+    if record is None or cfg.study_name not in optuna.get_all_study_names(cfg.storage):
+        return None
+    return dict(record["identity"])
+
+
+def _check_cross_lingual(cfg: SweepConfig, train_languages: Sequence[str]) -> None:
     """Refuse a study whose training data has one language while it would try mono_ratio < 1.
 
     A cross-lingual batch pairs a query with its answer in another language; with one
     language every such trial would fail, so stop before anything is written.
     """
-    if len(ws.train_languages) >= 2:
+    if len(train_languages) >= 2:
         return
     low = cfg.search_space["mono_ratio"].low
     anchors = [a for a in cfg.anchors if a < 1.0]
@@ -106,7 +131,7 @@ def _check_cross_lingual(cfg: SweepConfig, ws: Workspace) -> None:
         asked = f"the search space starts at mono_ratio {low:g}" if low < 1.0 else f"the anchors include mono_ratio {anchors[0]:g}"
         which = "--train-data" if cfg.train_data else "--data"
         raise ConfigError(
-            f"{which} has one language ({', '.join(ws.train_languages)}) but {asked}, which needs cross-lingual "
+            f"{which} has one language ({', '.join(train_languages)}) but {asked}, which needs cross-lingual "
             f"batches (two languages): add a second language to {which} (and to --languages if given)"
         )
 

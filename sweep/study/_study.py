@@ -17,11 +17,12 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 import storage
 from objectives.errors import ConfigError, StorageError
 from sweep._config import SweepConfig, with_legacy_defaults
+from sweep.answer import SEARCH_ID_ATTR, confirms_search, stale_confirm_refusal
 from sweep.study._grid_sampler import CoarseToFineGridSampler
 from sweep.study._knee_sampler import KneeSampler
 
-__all__ = ["MAX_TRIES_PER_POINT", "enqueue_point", "make_rdb_storage", "make_sampler", "open_study", "requeue_missing_points",
-           "worker_seed"]
+__all__ = ["MAX_TRIES_PER_POINT", "check_identity", "enqueue_point", "make_rdb_storage", "make_sampler", "open_study",
+           "requeue_missing_points", "worker_seed"]
 
 _log = logging.getLogger(__name__)
 
@@ -132,6 +133,54 @@ def _identity_diff(stored: dict[str, Any], current: dict[str, Any]) -> list[str]
     return [k for k in keys if stored.get(k) != current.get(k)]
 
 
+def check_identity(cfg: SweepConfig, stored: dict[str, Any], identity: dict[str, Any], ignore: tuple[str, ...] = ()) -> None:
+    """Refuse a run whose ``identity`` differs from the study's ``stored`` one, naming the differing keys.
+
+    ``ignore``: keys not known yet (the runner checks before the model loads, without
+    ``model_fingerprint``, and again once it is known).
+
+    Raises:
+        ConfigError: the stored study was made with a different identity.
+    """
+    stored = {k: v for k, v in with_legacy_defaults(stored).items() if k not in ignore}
+    diff = _identity_diff(stored, {k: v for k, v in identity.items() if k not in ignore})
+    if not diff:
+        return
+    if cfg.confirms is not None:
+        raise ConfigError(
+            f"confirm study {cfg.study_name!r} was created with different {', '.join(diff)} (the search study "
+            f"or --top/--rule/--min-xling/--min-same-lang/--regime/--repeats changed since): rerun with the original settings, "
+            "or delete it "
+            f"(optuna delete-study --study-name {cfg.study_name} --storage {storage.mask_url(cfg.storage)}) "
+            "to confirm afresh"
+        )
+    if "regime" in diff:
+        # Most often the README command rerun after the CPU default changed: name both ways out.
+        raise ConfigError(
+            f"study {cfg.study_name!r} was made with regime {stored['regime']!r}, not {cfg.regime.name!r} (the default "
+            f"regime depends on the device and changed in this version): add --regime {stored['regime']} to "
+            f"continue it, or start a new study with --study-name NAME"
+        )
+    if diff == ["loop"]:
+        # The regime's loop changed in this version (issue 29); the stored study names the one it ran.
+        raise ConfigError(
+            f"study {cfg.study_name!r} was trained with the {stored['loop']} loop, not {cfg.regime.loop!r} (studies "
+            f"made before this version ran the padded loop): add --loop {stored['loop']} to continue it, or start a "
+            f"new study with --study-name NAME"
+        )
+    raise ConfigError(
+        f"study {cfg.study_name!r} was created with different {', '.join(diff)}: rerun with the "
+        "original settings, or start a new study with --study-name"
+    )
+
+
+def _search_study_id(cfg: SweepConfig, rdb: RDBStorage) -> int:
+    try:
+        return rdb.get_study_id_from_name(cfg.confirms or "")
+    except KeyError:
+        raise ConfigError(f"the search study {cfg.confirms!r} is gone from {storage.mask_url(cfg.storage)}") from None
+
+
 def open_study(
     cfg: SweepConfig, rdb: RDBStorage, engine: Engine, identity: dict[str, Any], provenance: dict[str, Any],
 ) -> optuna.Study:
@@ -140,8 +189,12 @@ def open_study(
     The study comes with worker 0's sampler; the runner swaps in each worker's own once
     the worker has its id.
 
+    A confirm study records which search study it confirms (Optuna's study id), and one
+    left from an earlier search study of the same name is refused.
+
     Raises:
-        ConfigError: the stored study was made with a different identity.
+        ConfigError: the stored study was made with a different identity, or is an
+            earlier search's confirm study.
     """
     sampler = make_sampler(cfg, 0)
     with storage.admission(engine, cfg.study_name):
@@ -153,37 +206,10 @@ def open_study(
                     f"study {cfg.study_name!r} exists in {storage.mask_url(cfg.storage)} but was not made by xling-sweep: "
                     "choose another --study-name"
                 )
-            diff = _identity_diff(with_legacy_defaults(record["identity"]), identity)
-            if diff:
-                if cfg.confirms is not None:
-                    raise ConfigError(
-                        f"confirm study {cfg.study_name!r} was created with different {', '.join(diff)} (the search study "
-                        f"or --top/--rule/--min-xling/--min-same-lang/--regime/--repeats changed since): rerun with the original "
-                        f"settings, or delete it "
-                        f"(optuna delete-study --study-name {cfg.study_name} --storage {storage.mask_url(cfg.storage)}) "
-                        "to confirm afresh"
-                    )
-                if "regime" in diff:
-                    # Most often the README command rerun after the CPU default changed: name both ways out.
-                    stored_regime = with_legacy_defaults(record["identity"])["regime"]
-                    raise ConfigError(
-                        f"study {cfg.study_name!r} was made with regime {stored_regime!r}, not {cfg.regime.name!r} (the default "
-                        f"regime depends on the device and changed in this version): add --regime {stored_regime} to "
-                        f"continue it, or start a new study with --study-name NAME"
-                    )
-                if diff == ["loop"]:
-                    # The regime's loop changed in this version (issue 29); the stored study names the one it ran.
-                    stored_loop = with_legacy_defaults(record["identity"])["loop"]
-                    raise ConfigError(
-                        f"study {cfg.study_name!r} was trained with the {stored_loop} loop, not {cfg.regime.loop!r} (studies "
-                        f"made before this version ran the padded loop): add --loop {stored_loop} to continue it, or start a "
-                        f"new study with --study-name NAME"
-                    )
-                raise ConfigError(
-                    f"study {cfg.study_name!r} was created with different {', '.join(diff)}: rerun with the "
-                    "original settings, or start a new study with --study-name"
-                )
             study = optuna.load_study(study_name=cfg.study_name, storage=rdb, sampler=sampler)
+            if cfg.confirms is not None and not confirms_search(study, _search_study_id(cfg, rdb)):
+                raise ConfigError(stale_confirm_refusal(cfg.storage, cfg.confirms))
+            check_identity(cfg, record["identity"], identity)
             storage.save_study_record(engine, cfg.study_name, config=cfg.public_dump(), identity=identity, **provenance)
             return study
         # Side rows under this name belong to a study deleted with `optuna delete-study`, which
@@ -194,6 +220,8 @@ def open_study(
         )
         study.set_metric_names(cfg.metric_names)
         study.set_user_attr("config", cfg.public_dump())
+        if cfg.confirms is not None:
+            study.set_user_attr(SEARCH_ID_ATTR, _search_study_id(cfg, rdb))
         if cfg.fixed_points is not None:
             for index in range(len(cfg.fixed_points)):
                 enqueue_point(study, cfg, index)

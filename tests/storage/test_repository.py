@@ -120,3 +120,27 @@ def test_bad_url_is_one_line_error() -> None:
 
 def test_password_is_masked() -> None:
     assert storage.mask_url("postgresql://u:secret@h/db") == "postgresql://u:***@h/db"
+
+
+def test_unknown_schema_revision_is_one_storage_error(tmp_path: Path) -> None:
+    # Side tables stamped by a newer version (or damaged): Alembic's CommandError becomes one line.
+    engine = storage.make_engine(f"sqlite:///{tmp_path / 'sweep.db'}")
+    storage.ensure_schema(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE sweep_alembic_version SET version_num = 'v9999-newer'")
+    with pytest.raises(StorageError, match="v9999-newer") as info:
+        storage.ensure_schema(engine)
+    assert "\n" not in str(info.value)
+
+
+def test_database_errors_of_every_kind_are_storage_errors(tmp_path: Path) -> None:
+    # Not only OperationalError: a file that is no database raises DatabaseError, and the reads that
+    # open their own connection (pandas) go through the same translation as the sessions.
+    text = tmp_path / "notes.db"
+    text.write_text("not a database\n")
+    engine = storage.make_engine(f"sqlite:///{text}")
+    for read in (lambda: storage.get_study_record(engine, "s"), lambda: storage.metric_cells(engine, "s"),
+                 lambda: storage.baseline_cells(engine, "s"), lambda: storage.timings(engine, "s")):
+        with pytest.raises(StorageError, match="file is not a database") as info:
+            read()
+        assert "\n" not in str(info.value)

@@ -193,3 +193,134 @@ def test_a_model_that_is_no_encoder_is_one_line(command: str, tiny_translator: P
     assert "is a m2m_100 model (encoder-decoder)" in lines[0] and "not an encoder" in lines[0], lines[0]
     assert "BERT/XLM-R-like encoder" in lines[0], lines[0]
     assert not db.exists()
+
+
+READING_COMMANDS = [["sweep.export", "--out", "x.yaml"], ["sweep.report", "--out", "reports"], ["sweep.dashboard"],
+                    ["sweep.confirm"]]
+
+
+def _foreign_database(path: Path) -> Path:
+    """Another program's SQLite file: a valid database with its own tables and no Optuna study."""
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        conn.execute("INSERT INTO notes (body) VALUES ('keep me')")
+    conn.close()
+    return path
+
+
+#: Files at a --storage path that are not a study database of ours, and a word the refusal must carry.
+NOT_OURS = {
+    "foreign database": (_foreign_database, "not a study database"),
+    "empty file": (lambda p: _write(p, ""), "empty"),
+    "text file": (lambda p: _write(p, "these are my notes\n"), "not a SQLite database"),
+}
+
+
+def _one_error_line(done: object) -> str:
+    lines = done.stderr.strip().splitlines()  # type: ignore[attr-defined]
+    assert done.returncode == 2, done.stderr  # type: ignore[attr-defined]
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr  # type: ignore[attr-defined]
+    assert "Traceback" not in done.stderr  # type: ignore[attr-defined]
+    return lines[0]
+
+
+@pytest.mark.parametrize("kind", list(NOT_OURS))
+@pytest.mark.parametrize("command", READING_COMMANDS, ids=lambda c: c[0])
+def test_reading_commands_leave_files_that_are_not_ours_alone(command: list[str], kind: str, tmp_path: Path,
+                                                              run_main: CliCall) -> None:
+    # Pointed at another program's file, a command that reads must refuse and change nothing:
+    # no Optuna or sweep tables added, no bytes touched, nothing written beside it.
+    make, word = NOT_OURS[kind]
+    db = make(tmp_path / "x.db")
+    before = db.read_bytes()
+    done = run_main(command[0], ["--study-name", "s", "--storage", f"sqlite:///{db}", *command[1:]], cwd=tmp_path)
+    line = _one_error_line(done)
+    assert str(db) in line and word in line and "--storage" in line, line
+    assert db.read_bytes() == before, "the file must be left byte for byte"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.db"], "nothing may be written"
+
+
+#: A URL SQLAlchemy cannot parse (the port is no number) with a password in it.
+SECRET_URL = "postgresql://user:s3cret-pw@db-host:notaport/db"
+
+
+@pytest.mark.parametrize("command", [["sweep.run", "--trials", "1"], *READING_COMMANDS], ids=lambda c: c[0])
+def test_malformed_url_never_prints_its_password(command: list[str], tmp_path: Path, run_main: CliCall) -> None:
+    done = run_main(command[0], ["--study-name", "s", "--storage", SECRET_URL, *command[1:]], cwd=tmp_path)
+    line = _one_error_line(done)
+    assert "s3cret-pw" not in done.stderr + done.stdout and "user:***@db-host" in line, line
+    assert sorted(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", READING_COMMANDS, ids=lambda c: c[0])
+def test_reading_commands_on_an_unreachable_server_are_one_line(command: list[str], tmp_path: Path,
+                                                                run_main: CliCall) -> None:
+    done = run_main(command[0], ["--study-name", "s", "--storage", "postgresql://127.0.0.1:1/test", *command[1:]],
+                    cwd=tmp_path)
+    line = _one_error_line(done)
+    assert "cannot reach storage postgresql://127.0.0.1:1/test" in line, line
+    assert sorted(tmp_path.iterdir()) == []
+
+
+def _no_cache_files(cache: Path) -> None:
+    built = [p for p in cache.rglob("*") if p.is_file()] if cache.exists() else []
+    assert built == [], f"refused, yet the run prepared {built}"
+
+
+@pytest.mark.parametrize("kind", ["foreign database", "text file"])
+def test_run_refuses_storage_that_is_not_ours_before_any_work(kind: str, tiny_args: list[str], tmp_path: Path,
+                                                              run_main: CliCall) -> None:
+    # Another program's file is refused by sweep.run too, before the model, data or activation cache are prepared.
+    make, word = NOT_OURS[kind]
+    db = make(tmp_path / "x.db")
+    before = db.read_bytes()
+    cache = tmp_path / "cache"
+    done = run_main("sweep.run", ["--trials", "1", "--storage", f"sqlite:///{db}", "--study-name", "s", *tiny_args,
+                                  "--cache-dir", str(cache)], cwd=tmp_path)
+    line = _one_error_line(done)
+    assert str(db) in line and word in line, line
+    assert db.read_bytes() == before
+    _no_cache_files(cache)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.db"]
+
+
+def _study_database(path: Path, name: str) -> str:
+    """A study database as sweep.run leaves it (Optuna study, side tables, provenance row), without training."""
+    import optuna
+
+    import storage
+    from sweep._config import SweepConfig
+
+    url = f"sqlite:///{path}"
+    optuna.create_study(storage=url, study_name=name, directions=["maximize", "maximize"])
+    engine = storage.make_engine(url)
+    storage.ensure_schema(engine)
+    cfg = SweepConfig(storage=url, study_name=name, device="cpu")
+    storage.save_study_record(engine, name, config=cfg.public_dump(), identity=cfg.identity(), model_fingerprint="m",
+                              data_fingerprint="d", code_version="c", packages={})
+    engine.dispose()
+    return url
+
+
+@pytest.mark.parametrize("command", [["sweep.run", "--trials", "1"], *READING_COMMANDS], ids=lambda c: c[0])
+def test_side_tables_of_an_unknown_revision_are_one_line(command: list[str], tiny_args: list[str], tmp_path: Path,
+                                                         run_main: CliCall) -> None:
+    # Made (or damaged) by another version: Alembic cannot place the revision. One line, nothing touched.
+    db = tmp_path / "sweep.db"
+    url = _study_database(db, "s")
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE sweep_alembic_version SET version_num = 'v9999-newer'")
+    conn.close()
+    before = db.read_bytes()
+    cache = tmp_path / "cache"
+    extra = [*tiny_args, "--cache-dir", str(cache)] if command[0] == "sweep.run" else []
+    done = run_main(command[0], ["--study-name", "s", "--storage", url, *command[1:], *extra], cwd=tmp_path)
+    line = _one_error_line(done)
+    assert "v9999-newer" in line, line
+    assert db.read_bytes() == before
+    _no_cache_files(cache)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep.db"]

@@ -87,6 +87,34 @@ def test_changed_identity_is_refused(tiny_args: list[str], tmp_path: Path, run_m
     assert _states(_load(url, name)) == {TrialState.COMPLETE: 1, TrialState.WAITING: 5}
 
 
+def test_identity_change_is_refused_before_the_activation_cache(tiny_args: list[str], xquad_path: Path, tmp_path: Path,
+                                                                run_main: CliCall) -> None:
+    """Other data or languages are refused (differing keys named) before the run builds anything expensive."""
+    import json
+    import shutil
+
+    url = f"sqlite:///{tmp_path / 'sweep.db'}"
+    name = unique_study_name()
+    assert run_main("sweep.run", ["--trials", "1", "--storage", url, "--study-name", name, *tiny_args]).returncode == 0
+    other = tmp_path / "other-data"
+    other.mkdir()
+    shutil.copy(xquad_path / "en.json", other / "en.json")
+    doc = json.loads((xquad_path / "de.json").read_text(encoding="utf-8"))
+    doc["data"][0]["paragraphs"][0]["qas"][0]["question"] += " (edited)"
+    (other / "de.json").write_text(json.dumps(doc), encoding="utf-8")
+    for extra, keys in ((["--data", str(other)], "data_fingerprint"), (["--languages", "en,es"], "data_fingerprint, languages")):
+        cache = tmp_path / f"cache-{extra[0][2:]}"
+        changed = run_main("sweep.run", ["--trials", "2", "--storage", url, "--study-name", name, *tiny_args, *extra,
+                                         "--cache-dir", str(cache)])
+        assert changed.returncode == 2, changed.stderr
+        assert changed.stderr.strip().splitlines() == [
+            f"error: study '{name}' was created with different {keys}: rerun with the original settings, or start a new "
+            "study with --study-name"
+        ]
+        assert not (cache / "activations").exists(), "refused after the activation cache was built"
+        assert _states(_load(url, name)) == {TrialState.COMPLETE: 1, TrialState.WAITING: 5}
+
+
 def test_old_default_study_is_not_mixed_with_the_new_default(tiny_args: list[str], tmp_path: Path, run_main: CliCall) -> None:
     """The README command rerun against a sweep.db whose study was made under the old CPU default (proxy)."""
     url = f"sqlite:///{tmp_path / 'sweep.db'}"

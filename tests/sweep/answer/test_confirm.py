@@ -209,6 +209,65 @@ def test_confirm_refuses_changed_identity_and_bad_input(tiny_args: list[str], tm
     assert not missing_db.exists(), "a wrong storage is never created"
 
 
+def _unlink(url: str) -> None:
+    """Make the confirm studies look as they did before the link to their search study was recorded."""
+    engine = storage.make_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM study_user_attributes WHERE key = 'confirms_study_id'")
+    engine.dispose()
+
+
+def test_a_deleted_search_studys_confirm_study_is_not_its_successors(tiny_args: list[str], tmp_path: Path,
+                                                                    search_copy: tuple[str, str], run_main: CliCall) -> None:
+    """``optuna delete-study`` of a search leaves its confirm study; a new search of that name must not inherit it."""
+    url, name = search_copy
+    args = _confirm_args(url, name, tiny_args, "--repeats", "2", "--top", "1")
+    assert run_main("sweep.confirm", args, cwd=tmp_path).returncode == 0
+    search, confirm = (optuna.load_study(study_name=n, storage=url) for n in (name, confirm_study_name(name)))
+    assert confirm.user_attrs["confirms_study_id"] == search._study_id
+    out = tmp_path / "best.yaml"
+
+    def export(*extra: str) -> tuple[object, dict]:
+        done = run_main("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out), "--answer", "trial",
+                                         *extra])
+        return done, (yaml.safe_load(out.read_text()) if done.returncode == 0 else {})
+
+    assert export()[1]["source"] == "confirm"
+    _unlink(url)  # a confirm study made before this version: still its search's
+    assert export()[1]["source"] == "confirm"
+    confirm.set_user_attr("confirms_study_id", search._study_id)
+
+    optuna.delete_study(study_name=name, storage=url)
+    orphan = run_main("sweep.confirm", args, cwd=tmp_path)
+    assert orphan.returncode == 2 and orphan.stderr.strip().splitlines() == [
+        f"error: no xling-sweep study named {name!r} in {url}: run python -m sweep.run first, or check --study-name/--storage"]
+
+    remade = run_main("sweep.run", ["--trials", "1", "--storage", url, "--study-name", name, "--anchor-seeds", "1",
+                                    "--learning-rate", "1e-3", *tiny_args])
+    assert remade.returncode == 0, remade.stderr
+    for unlinked in (False, True):  # the recorded link, and for older confirm studies their age
+        if unlinked:
+            _unlink(url)
+        done, data = export()
+        assert done.returncode == 0, done.stderr
+        assert data["source"] == "search" and data["confirmation"] is None
+        notes = [line for line in done.stdout.splitlines() if confirm_study_name(name) in line]
+        assert len(notes) == 1 and notes[0].startswith("note: ") and "earlier study" in notes[0], done.stdout
+        forced = run_main("sweep.export", ["--study-name", name, "--storage", url, "--out", str(out), "--source", "confirm"])
+        assert forced.returncode == 2 and len(forced.stderr.strip().splitlines()) == 1 and "earlier study" in forced.stderr
+        refused = run_main("sweep.confirm", args, cwd=tmp_path)
+        assert refused.returncode == 2, refused.stderr
+        line, = refused.stderr.strip().splitlines()
+        assert line.startswith("error: ") and "earlier study" in line
+        assert f"optuna delete-study --study-name {confirm_study_name(name)} --storage {url}" in line
+    report = run_main("sweep.report", ["--study-name", name, "--storage", url, "--out", str(tmp_path / "reports"), "--no-test"],
+                      cwd=tmp_path)
+    assert report.returncode == 0, report.stderr
+    summary = (tmp_path / "reports" / name / "summary.md").read_text()
+    assert "earlier study" in summary and "Confirmed answer" not in summary
+    assert len(_points_done(url, name)[1]) > 0, "the old confirm study is left as it was"
+
+
 def _point(trial: int, alpha: float, means: tuple[float, float], sems: tuple[float, float]) -> ConfirmedPoint:
     return ConfirmedPoint(trial=trial, params={"mono_ratio": alpha}, kinds=[], source_trials=[], means=means,
                           stds=(sems[0] * 3 ** 0.5, sems[1] * 3 ** 0.5), sems=sems, repeats=3)
