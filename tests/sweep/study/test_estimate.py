@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from objectives.regimes import CPU_DEFAULT_REGIME
 from sweep._config import SweepConfig
 from sweep.study import estimate
 from tests.storage_backends import unique_study_name
@@ -18,7 +19,7 @@ def test_dry_run_prints_the_estimate_and_writes_nothing(tiny_args: list[str], tm
                                   "--dry-run", *args])
     assert done.returncode == 0, done.stderr
     assert re.search(r"per trial: ~\d+ s; 40 trials with baseline: ~\d+ min", done.stdout), done.stdout
-    assert "regime lite (cached path" in done.stdout and "one-time activation cache" in done.stdout
+    assert f"regime {CPU_DEFAULT_REGIME} (cached path" in done.stdout and "one-time activation cache" in done.stdout
     assert not db.exists(), "a dry run must not create the study's database"
 
 
