@@ -10,7 +10,7 @@ import pytest
 
 import storage
 from objectives import StorageError
-from tests.storage_backends import postgres_url_or_fail, unique_study_name
+from tests.storage_backends import fresh_postgres_database, unique_study_name
 
 
 def _sqlite(path: Path) -> str:
@@ -60,23 +60,13 @@ def test_a_postgresql_database_without_optuna_tables_is_not_read(tmp_path: Path)
     # A server database may hold anything else; a command that reads must not add Optuna's tables to it.
     import sqlalchemy
 
-    admin_url = sqlalchemy.engine.make_url(postgres_url_or_fail())
-    name = f"bare_{unique_study_name('').strip('-')}"
-    admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    try:
-        url = admin_url.set(database=name).render_as_string(hide_password=False)
+    with fresh_postgres_database("bare") as url:
         engine = storage.make_engine(url)
         storage.check_study_database(engine, create=True)
         with pytest.raises(StorageError, match="holds no Optuna study"):
             storage.open_study_database(url)
         assert sqlalchemy.inspect(engine).get_table_names() == []
         engine.dispose()
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
-        admin.dispose()
 
 
 def test_unparsable_url_is_masked() -> None:

@@ -6,20 +6,18 @@ Also: a re-created study starts clean, and a failed fixed point is queued again.
 from __future__ import annotations
 
 import multiprocessing as mp
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import optuna
 import pytest
-import sqlalchemy
 from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState, create_trial
 
 import storage
 from sweep._config import SweepConfig
 from sweep.study._study import make_rdb_storage
-from tests.storage_backends import BACKENDS, backend_url, postgres_url_or_fail, unique_study_name
+from tests.storage_backends import BACKENDS, backend_url, fresh_postgres_database, unique_study_name
 from tests.sweep.conftest import CliCall
 
 N_WORKERS = 4
@@ -41,17 +39,8 @@ def fresh_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'fresh.db'}"
         return
-    admin_url = sqlalchemy.engine.make_url(postgres_url_or_fail())
-    name = f"race_{uuid.uuid4().hex[:10]}"
-    admin = sqlalchemy.create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f"CREATE DATABASE {name}")
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
-        admin.dispose()
+    with fresh_postgres_database("race") as url:
+        yield url
 
 
 def test_simultaneous_first_opens_all_succeed(fresh_url: str) -> None:
