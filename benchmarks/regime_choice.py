@@ -37,7 +37,6 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
@@ -97,10 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     missing = [n for n in names + [args.reference] if n not in set(rows.regime)]
     if missing:
         raise SystemExit(f"error: no rows for {', '.join(missing)} in {', '.join(args.rows)}")
-    speed = pd.read_json(args.costs, lines=True)
-    cost = {n: float(speed[speed.regime == n].trial_s.median()) for n in names}
-    if any(np.isnan(c) for c in cost.values()):
-        raise SystemExit(f"error: {args.costs} lacks timings for {', '.join(n for n, c in cost.items() if np.isnan(c))}")
+    speeds = fid.speed_costs(args.costs)
+    if any(n not in speeds for n in names):
+        raise SystemExit(f"error: {args.costs} lacks timings for {', '.join(n for n in names if n not in speeds)}")
+    cost = {n: speeds[n] for n in names}
     summary = fid.summarise(rows[rows.regime.isin(names + [args.reference])])
     verdicts = {v["regime"]: v for v in fid.compare(summary, rows, args.reference)}
 
