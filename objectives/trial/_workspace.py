@@ -184,7 +184,7 @@ def prepare_workspace(config: TrialConfig, progress: bool = True, check: DataChe
         config.model, query_prefix=query_prefix, passage_prefix=passage_prefix,
         max_length=config.max_length, device=config.device, cache_dir=config.cache_dir,
     )
-    layers = len(encoder.model.encoder.layer)
+    layers = encoder.layer_count
     k = resolve_train_layers(config.regime, config.model, layers)
     texts_q, texts_c = _texts(data, config)
     if train_data is not None:

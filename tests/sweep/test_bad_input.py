@@ -195,6 +195,40 @@ def test_a_model_that_is_no_encoder_is_one_line(command: str, tiny_translator: P
     assert not db.exists()
 
 
+@pytest.fixture(scope="module")
+def tiny_gpt2(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> Path:
+    """A real decoder-only GPT-2 (random weights) with the tiny BERT's tokenizer."""
+    from transformers import GPT2Config, GPT2Model
+
+    out = tmp_path_factory.mktemp("tiny-gpt2")
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(tiny_model_dir / name, out / name)
+    vocab = json.loads((tiny_model_dir / "config.json").read_text())["vocab_size"]
+    torch.manual_seed(0)
+    config = GPT2Config(vocab_size=vocab, n_positions=128, n_embd=32, n_layer=2, n_head=2, bos_token_id=0, eos_token_id=0)
+    GPT2Model(config).save_pretrained(out)
+    return out
+
+
+def test_a_decoder_only_model_is_one_line_before_the_cache(tiny_gpt2: Path, tiny_args: list[str], xquad_path: Path,
+                                                           tmp_path: Path, run_main: CliCall) -> None:
+    """GPT-2's config says neither encoder-decoder nor decoder, so it passed the config check
+    and failed with an AttributeError once the data and the model had loaded."""
+    db, cache = tmp_path / "sweep.db", tmp_path / "cache"
+    args = ["--storage", f"sqlite:///{db}", "--study-name", unique_study_name(), "--trials", "1", *tiny_args,
+            "--model", str(tiny_gpt2), "--cache-dir", str(cache)]
+    done = run_main("sweep.run", args, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
+    assert "is a gpt2 model without a BERT-like layer stack" in lines[0] and "sweep.evaluate" in lines[0], lines[0]
+    assert not db.exists() and not (cache / "activations").exists()
+    # What the line promises: the same model can still be scored.
+    scored = run_main("sweep.evaluate", ["--model", str(tiny_gpt2), "--data", str(xquad_path), "--languages", "en,de",
+                                         "--quiet"], cwd=tmp_path)
+    assert scored.returncode == 0, scored.stderr
+
+
 READING_COMMANDS = [["sweep.export", "--out", "x.yaml"], ["sweep.report", "--out", "reports"], ["sweep.dashboard"],
                     ["sweep.confirm"]]
 
