@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 
 import optuna
 
+from sweep._cli import Terminated
 from sweep._config import SweepConfig
 
 __all__ = ["default_threads", "run_study", "run_with_workers", "spawn_workers", "worker_device"]
@@ -61,7 +63,9 @@ def run_with_workers(module: str, cfg: SweepConfig, argv: list[str], worker_id: 
     This process is worker 0 when it starts others (they take ids 1..N-1), or the
     ``worker_id`` it was started with; a lone process lets the study number it. Each
     worker trains on :func:`worker_device` of its id. Returns the worst exit code of the
-    extra workers (0 when they all finished).
+    extra workers (0 when they all finished). A SIGTERM to this process is passed on to
+    the workers it started, so that they too fail their running trial, queue it again
+    and stop.
     """
     children = spawn_workers(module, cfg.workers, argv) if cfg.workers > 1 and worker_id is None else []
     me = worker_id if worker_id is not None else (0 if children else None)
@@ -72,6 +76,14 @@ def run_with_workers(module: str, cfg: SweepConfig, argv: list[str], worker_id: 
         cfg = cfg.model_copy(update={"device": device})
     try:
         study = run_study(cfg, worker_id=me, progress=progress)
+    except Terminated:
+        # A SIGTERM sent to this process alone (kill, a job scheduler) would leave the
+        # workers it started training to the end of the study while it waited for them;
+        # Ctrl-C needs no forwarding, since the terminal signals the whole process group.
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        raise
     finally:
         codes = [child.wait() for child in children]
     return max([0, *codes]), study

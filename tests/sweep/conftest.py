@@ -83,10 +83,13 @@ def run_main(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
     return call
 
 
-def start_cli(module: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+def start_cli(module: str, args: list[str], env: dict[str, str] | None = None,
+              new_session: bool = False) -> subprocess.Popen[str]:
+    """Start ``python -m <module> <args>``; ``new_session`` puts it and what it starts in a
+    process group of their own, which a test can then stop as a whole (``os.killpg``)."""
     full_env = _env(env)
     return subprocess.Popen([sys.executable, "-m", module, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=full_env, cwd=REPO)
+                            text=True, env=full_env, cwd=REPO, start_new_session=new_session)
 
 
 @pytest.fixture(scope="session")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 
+import optuna
 import pytest
 from optuna.trial import TrialState
 
@@ -62,6 +65,45 @@ def test_concurrent_workers_stop_at_exact_target(backend: str, tiny_args: list[s
     assert len({t.number for t in study.trials}) == 7
     cells = storage.metric_cells(storage.make_engine(url), name, split="dev")
     assert set(cells["trial_number"]) == set(range(7)), "every completed trial kept its metric cells"
+
+
+def test_sigterm_to_the_parent_stops_the_workers_it_started(tiny_args: list[str], tmp_path: Path) -> None:
+    """``kill <pid>`` of ``sweep.run --workers 2`` (a scheduler's stop, not Ctrl-C, which reaches the
+    whole process group): the parent used to wait for its worker, which trained on to the end."""
+    url = f"sqlite:///{tmp_path / 'sweep.db'}"
+    name = unique_study_name("term")
+    parent = start_cli("sweep.run", ["--trials", "400", "--workers", "2", "--storage", url, "--study-name", name,
+                                     *tiny_args], new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while True:  # both processes joined, and trials are completing
+            assert parent.poll() is None and time.monotonic() < deadline, parent.stderr.read() if parent.stderr else ""
+            time.sleep(1)
+            try:
+                study = optuna.load_study(study_name=name, storage=url)
+            except KeyError:
+                continue
+            if study.user_attrs.get("workers_started") == 2 and _states(study).get(TrialState.COMPLETE, 0) >= 3:
+                break
+        parent.send_signal(signal.SIGTERM)
+        try:
+            _out, err = parent.communicate(timeout=90)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the parent is still waiting for the worker it started, 90 s after SIGTERM")
+        assert parent.returncode == 128 + signal.SIGTERM, err
+        assert "Traceback" not in err, err
+        study = _load(url, name)
+        states = _states(study)
+        assert TrialState.RUNNING not in states, "each process failed its own interrupted trial"
+        time.sleep(5)
+        assert len(_load(url, name).trials) == len(study.trials), "no worker trains on after the parent stopped"
+        assert states.get(TrialState.COMPLETE, 0) < 400
+    finally:
+        try:
+            os.killpg(parent.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        parent.wait()
 
 
 def test_workers_spread_round_robin_over_the_devices() -> None:
