@@ -6,7 +6,7 @@ the report shows, ``_plots`` draws it and ``_report`` writes the folder. Uses
 """
 
 from sweep.reporting._plots import kernel_smooth, plot_bias, plot_curve, plot_heatmap, plot_metrics_vs_alpha, plot_pareto
-from sweep.reporting._report import ReportResult, plotted_baseline, render_report, write_report
+from sweep.reporting._report import ReportResult, front_phrase, plotted_baseline, render_report, write_report
 from sweep.reporting._report_data import ConfirmationData, ReportData, collect_report
 from sweep.reporting._summary import print_summary, summary_text
 
@@ -15,6 +15,7 @@ __all__ = [
     "ReportData",
     "ReportResult",
     "collect_report",
+    "front_phrase",
     "kernel_smooth",
     "plot_bias",
     "plot_curve",

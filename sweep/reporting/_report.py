@@ -21,7 +21,7 @@ from sweep.reporting._plots import plot_bias, plot_curve, plot_heatmap, plot_met
 from sweep.reporting._report_data import ConfirmationData, ReportData, collect_report
 from sweep.study import artifact_store_for
 
-__all__ = ["ReportResult", "plotted_baseline", "render_report", "write_report"]
+__all__ = ["ReportResult", "front_phrase", "plotted_baseline", "render_report", "write_report"]
 
 
 @dataclass
@@ -127,6 +127,20 @@ def _delta(a: float, b: float) -> str:
     return f"{a - b:+.4f}"
 
 
+def front_phrase(front_alphas: tuple[float, float] | list[float] | None) -> str:
+    """The summary's clause on which α the posterior puts on the Pareto front (empty when none does).
+
+    One α (often an end of the range, when the fitted curves wiggle enough that most
+    draws put every other α off their front) reads as that α, not as a range "0.00–0.00".
+    """
+    if not front_alphas:
+        return ""
+    low, high = front_alphas
+    if round(low, 2) == round(high, 2):
+        return f"; only α {low:.2f} lies on the Pareto front in at least half of the posterior draws"
+    return f"; the α on the Pareto front in at least half of the posterior draws span {low:.2f}–{high:.2f}"
+
+
 def _summary_md(data: ReportData, cfg: SweepConfig, command: str) -> str:
     """``summary.md``; ``cfg`` is the study's config as shown (its device: where the study trained)."""
     study, frame, chosen, front, base, test, names = data.study, data.frame, data.chosen, data.front, data.baseline, data.test, data.names
@@ -137,8 +151,7 @@ def _summary_md(data: ReportData, cfg: SweepConfig, command: str) -> str:
     warning = regime_warning(cfg)
     lines = [f"# Study `{study.study_name}`: which mono ratio, and what does it cost?", ""]
     if smooth is not None:
-        front_alphas = (f"; α {smooth.front_alphas[0]:.2f}–{smooth.front_alphas[1]:.2f} lie on the front with posterior "
-                        "probability ≥ 0.5" if smooth.front_alphas else "")
+        front_alphas = front_phrase(smooth.front_alphas)
         smoothed = (f"smoothed over {smooth.n_trials} runs ({runs_from}): {smooth.sentence()}, {names[0]} "
                     f"{smooth.predicted[0]:.4f}, {names[1]} {smooth.predicted[1]:.4f} (posterior means){front_alphas}; "
                     f"noise sd {smooth.noise_sd[0]:.4f} / {smooth.noise_sd[1]:.4f} (posterior means, learned from the runs; "
