@@ -123,7 +123,7 @@ def embed_once(out: Path, threads: int) -> dict[str, Any]:
     return {
         "workspace_s": loaded - start, "cache_s": ws.cache_seconds, "embed_s": embedded - loaded,
         "texts": len(ws.cache), "tokens": int(lengths.sum()), "hidden": hidden, "cache_path": str(cache_dir),
-        "cache_bytes_du": int(du), "tokens_per_lang": tokens_per_lang, "cut_layer": len(ws.encoder.model.encoder.layer) - ws.train_layers,
+        "cache_bytes_du": int(du), "tokens_per_lang": tokens_per_lang, "cut_layer": ws.encoder.layer_count - ws.train_layers,
         "states_dtype": str(ws.cache.states.dtype),
     }
 

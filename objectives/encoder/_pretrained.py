@@ -16,10 +16,13 @@ from objectives.errors import ModelError
 if TYPE_CHECKING:
     from transformers import PretrainedConfig, PreTrainedModel, PreTrainedTokenizerBase
 
-__all__ = ["DEFAULT_MODEL_KWARGS", "load_pretrained"]
+__all__ = ["DEFAULT_MODEL_KWARGS", "ENCODER_EXAMPLES", "load_pretrained"]
 
 # The default checkpoint has no pooler; asking for none avoids a random one and a load warning.
 DEFAULT_MODEL_KWARGS: dict[str, object] = {"add_pooling_layer": False}
+
+#: What every "not an encoder" refusal offers instead.
+ENCODER_EXAMPLES = "e.g. multilingual-e5-small, bert-base-multilingual-cased, xlm-roberta-base"
 
 # Any of these in a local model directory means a tokenizer was saved there.
 _TOKENIZER_FILES = (
@@ -70,8 +73,7 @@ def _check_encoder(name: str, config: PretrainedConfig) -> None:
         return
     raise ModelError(
         f"model {name!r} is a {config.model_type} model ({kind}), not an encoder: --model takes a BERT/XLM-R-like encoder "
-        "that AutoModel loads to a model returning hidden states for a text (e.g. multilingual-e5-small, "
-        "bert-base-multilingual-cased, xlm-roberta-base)"
+        f"that AutoModel loads to a model returning hidden states for a text ({ENCODER_EXAMPLES})"
     )
 
 

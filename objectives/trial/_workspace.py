@@ -78,7 +78,7 @@ class Workspace:
     @property
     def train_layers(self) -> int:
         """K as a number (``all`` resolved against the model)."""
-        return resolve_train_layers(self.config.regime, self.config.model, len(self.encoder.model.encoder.layer))
+        return resolve_train_layers(self.config.regime, self.config.model, self.encoder.layer_count)
 
     def with_config(self, config: TrialConfig) -> Workspace:
         """The same loaded data, encoder and cache under a config that changes none of them.
